@@ -1,0 +1,19 @@
+"""Load the notebook's own helper definitions, so benchmarks time exactly the notebook's model and pipeline."""
+
+import json
+from pathlib import Path
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
+WANTED = ("RECIPES = ", "def build_model", "def build_augmentation", "def make_dataset", "def build_optimizer")
+
+
+def notebook_namespace(seed=42):
+    """Execute the notebook's imports and the cells that define the model, recipes and input pipeline."""
+    cells = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+    namespace = {"SEED": seed}
+    exec(next(c for c in cells if c.startswith("import ")), namespace)
+    for cell in cells:
+        if cell.startswith(WANTED):
+            source = cell.split("\nrecipe = ")[0]  # the RECIPES cell also picks the run's recipe
+            exec(source, namespace)
+    return namespace

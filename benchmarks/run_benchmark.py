@@ -1,0 +1,92 @@
+"""Run the notebook headless on a data folder and append one row of measurements to a results file.
+
+    python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer -p EPOCHS 6
+    python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer -p RECIPE reference -p EPOCHS 6
+
+With --throughput, the same run first measures this machine's matmul rate and a plain model.fit against the
+notebook's training loop (benchmarks/throughput.py), so both land in one row from one machine.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from throughput import cpu_name
+
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = [
+    "date", "machine", "tensorflow", "keras", "recipe", "epochs", "batch_size", "seed", "run_seconds",
+    "train_seconds", "train_images_per_second", "validation_accuracy", "best_epoch", "predict_seconds",
+    "matmul_gflops", "plain_fit_images_per_second", "notebook_fit_images_per_second", "command",
+]
+
+
+def machine_name(device):
+    """GPU name from the run, else the CPU model and core count."""
+    return device if device.startswith("GPU") else f"{cpu_name()} ({device.split('(')[-1].rstrip(')')})"
+
+
+def run_notebook(data_dir, output_dir, parameters):
+    """Run the notebook with papermill; return its metrics and the wall-clock seconds of the whole run."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "papermill", str(ROOT / "digit_recognizer.ipynb"), str(output_dir / "executed.ipynb"),
+               "-p", "DATA_DIR", str(data_dir), "-p", "OUTPUT_DIR", str(output_dir)]
+    for name, value in parameters:
+        command += ["-p", name, value]
+    started = time.perf_counter()
+    subprocess.run(command, check=True)
+    seconds = time.perf_counter() - started
+    return json.loads((output_dir / "metrics.json").read_text()), seconds
+
+
+def append_row(results, row):
+    """Append one row, writing the header first for a new file."""
+    new = not results.exists()
+    with results.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, required=True, help="folder with train.csv and test.csv")
+    parser.add_argument("--output-dir", type=Path, help="default: benchmarks/runs/<time>")
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.csv")
+    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter")
+    parser.add_argument("--throughput", action="store_true", help="also measure matmul rate and plain model.fit first")
+    args = parser.parse_args()
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    output_dir = args.output_dir or ROOT / "benchmarks" / "runs" / stamp
+    params = dict(args.p)
+    speed = {}
+    if args.throughput:
+        from throughput import measure
+        speed = measure(params.get("RECIPE", "fast"), int(params.get("BATCH_SIZE", 0)))
+        print(json.dumps(speed, indent=2), flush=True)
+    metrics, seconds = run_notebook(args.data_dir.resolve(), output_dir.resolve(), args.p)
+    row = {
+        "date": datetime.date.today().isoformat(), "machine": machine_name(metrics["device"]),
+        "tensorflow": metrics["tensorflow"], "keras": metrics["keras"], "recipe": metrics["recipe"],
+        "epochs": metrics["epochs"], "batch_size": metrics["batch_size"], "seed": metrics["seed"],
+        "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
+        "train_images_per_second": metrics["train_images_per_second"],
+        "validation_accuracy": round(metrics["validation_accuracy"], 4), "best_epoch": metrics["best_epoch"],
+        "predict_seconds": metrics["predict_seconds"], "matmul_gflops": speed.get("matmul_gflops", ""),
+        "plain_fit_images_per_second": speed.get("plain_fit_images_per_second", ""),
+        "notebook_fit_images_per_second": speed.get("notebook_fit_images_per_second", ""),
+        "command": shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
+    }
+    append_row(args.results, row)
+    print(json.dumps(row, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Training throughput on this machine: matmul rate, a plain model.fit, and the notebook's training loop.
+
+    python benchmarks/throughput.py --batch-size 512 --steps 12
+
+Every figure is images (or FLOPs) per second of training steps after warm-up steps, on the reference model.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+from notebook_code import notebook_namespace
+
+TRAIN_FLOP_PER_IMAGE = 0.44e9  # forward + backward of the reference model, about 3x its 148 MFLOP forward pass
+
+
+def cpu_name():
+    """The CPU model from /proc/cpuinfo, else the platform's name."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def matmul_gflops(tf, size=2048, repeats=20):
+    """float32 matrix-multiply rate in GFLOP/s."""
+    a = tf.random.normal((size, size))
+    b = tf.random.normal((size, size))
+    (a @ b).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        c = a @ b
+    c.numpy()
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+class StepTimer:
+    """A Keras callback timing training batches after the first `skip`."""
+
+    def __init__(self, keras, skip):
+        outer = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                outer.count += 1
+                if outer.count == skip + 1:
+                    outer.start = time.perf_counter()
+
+            def on_train_end(self, logs=None):
+                outer.end = time.perf_counter()
+
+        self.count, self.callback, self.skip = 0, Callback(), skip
+
+    def images_per_second(self, batch_size):
+        return (self.count - self.skip) * batch_size / (self.end - self.start)
+
+
+def time_fit(ns, recipe, batch_size, steps, warmup, pipeline):
+    """Images/s of model.fit, fed either in-memory arrays ('plain') or the notebook's tf.data pipeline."""
+    np, keras = ns["np"], ns["keras"]
+    n = batch_size * (steps + warmup)
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    model = ns["build_model"]()
+    model.compile(optimizer=ns["build_optimizer"](recipe, steps + warmup),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe["label_smoothing"]))
+    timer = StepTimer(keras, warmup)
+    if pipeline == "plain":
+        model.fit(x, np.eye(10, dtype=np.float32)[y], batch_size=batch_size, epochs=1, callbacks=[timer.callback], verbose=0)
+    else:
+        data = ns["make_dataset"](x, y, batch_size, ns["build_augmentation"](recipe), shuffle=True)
+        model.fit(data, epochs=1, callbacks=[timer.callback], verbose=0)
+    return timer.images_per_second(batch_size)
+
+
+def measure(recipe_name="fast", batch_size=0, steps=12, warmup=3):
+    """All throughput figures for one recipe and batch size, as a dict."""
+    ns = notebook_namespace()
+    tf = ns["tf"]
+    recipe = dict(ns["RECIPES"][recipe_name])
+    recipe["batch_size"] = batch_size or recipe["batch_size"]
+    gflops = matmul_gflops(tf)
+    ceiling = gflops * 1e9 / TRAIN_FLOP_PER_IMAGE
+    result = {"cpu": cpu_name(), "cores": os.cpu_count(), "tensorflow": tf.__version__, "keras": ns["keras"].__version__,
+              "recipe": recipe_name, "batch_size": recipe["batch_size"], "matmul_gflops": round(gflops, 1),
+              "ceiling_images_per_second": round(ceiling, 1)}
+    for pipeline in ("plain", "notebook"):
+        rate = time_fit(ns, recipe, recipe["batch_size"], steps, warmup, pipeline)
+        result[f"{pipeline}_fit_images_per_second"] = round(rate, 1)
+        result[f"{pipeline}_fit_fraction_of_ceiling"] = round(rate / ceiling, 3)
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", default="fast")
+    parser.add_argument("--batch-size", type=int, default=0, help="0 = the recipe's own")
+    parser.add_argument("--steps", type=int, default=12, help="timed training steps per measurement")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.recipe, args.batch_size, args.steps, args.warmup), indent=2))

@@ -1,0 +1,175 @@
+"""Bad input stops the notebook before training with one clear message, and loses nothing."""
+
+import zipfile
+
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from conftest import make_competition_frames, run_notebook
+
+GOOD_SUBMISSION = "ImageId,Label\n1,7\n"
+
+
+def write(folder, train, test):
+    folder.mkdir(parents=True, exist_ok=True)
+    if train is not None:
+        train.to_csv(folder / "train.csv", index=False)
+    if test is not None:
+        test.to_csv(folder / "test.csv", index=False)
+
+
+def case_missing_files(folder):
+    folder.mkdir()
+
+
+def case_only_train(folder):
+    train, _ = make_competition_frames(200, 30)
+    write(folder, train, None)
+
+
+def case_empty_train(folder):
+    train, test = make_competition_frames(200, 30)
+    write(folder, None, test)
+    (folder / "train.csv").write_text("")
+
+
+def case_header_only_test(folder):
+    train, test = make_competition_frames(200, 30)
+    write(folder, train, test.iloc[:0])
+
+
+def case_test_with_label(folder):
+    train, _ = make_competition_frames(200, 30)
+    write(folder, train, train.iloc[:30])
+
+
+def case_train_without_label(folder):
+    train, test = make_competition_frames(200, 30)
+    write(folder, train.drop(columns="label"), test)
+
+
+def case_missing_pixel_column(folder):
+    train, test = make_competition_frames(200, 30)
+    write(folder, train, test.drop(columns="pixel783"))
+
+
+def case_ragged_row(folder):
+    train, test = make_competition_frames(200, 30)
+    write(folder, train, test)
+    with open(folder / "train.csv", "a") as handle:
+        handle.write(",".join(["1"] * 790) + "\n")
+
+
+def case_empty_value(folder):
+    train, test = make_competition_frames(200, 30)
+    train = train.astype(object)
+    train.loc[2, "pixel100"] = None
+    write(folder, train, test)
+
+
+def case_fractional_pixel(folder):
+    train, test = make_competition_frames(200, 30)
+    test = test.astype(float)
+    test.loc[4, "pixel10"] = 12.5
+    write(folder, train, test)
+
+
+def case_text_pixel(folder):
+    train, test = make_competition_frames(200, 30)
+    train = train.astype(object)
+    train.loc[0, "pixel5"] = "abc"
+    write(folder, train, test)
+
+
+def case_pixel_out_of_range(folder):
+    train, test = make_competition_frames(200, 30)
+    test.loc[7, "pixel300"] = 256
+    write(folder, train, test)
+
+
+def case_label_out_of_range(folder):
+    train, test = make_competition_frames(200, 30)
+    train.loc[9, "label"] = 10
+    write(folder, train, test)
+
+
+def case_too_few_of_a_digit(folder):
+    train, test = make_competition_frames(200, 30)
+    only_one_three = train[train["label"] != 3].copy()
+    only_one_three.iloc[0, 0] = 3
+    write(folder, only_one_three, test)
+
+
+def case_bad_zip(folder):
+    folder.mkdir()
+    (folder / "digit-recognizer.zip").write_bytes(b"not a zip file")
+
+
+def case_zip_without_csvs(folder):
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "digit-recognizer.zip", "w") as archive:
+        archive.writestr("readme.txt", "nothing here")
+
+
+CASES = {
+    "missing files": (case_missing_files, ["No train.csv and test.csv", 'DATASET = "demo"', "kaggle.com"]),
+    "only train.csv": (case_only_train, ["test.csv is missing"]),
+    "empty train.csv": (case_empty_train, ["train.csv is empty"]),
+    "header-only test.csv": (case_header_only_test, ["test.csv has a header but no rows"]),
+    "test.csv with labels": (case_test_with_label, ["test.csv has a 'label' column", "is this train.csv?"]),
+    "train.csv without labels": (case_train_without_label, ["train.csv has no 'label' column"]),
+    "missing pixel column": (case_missing_pixel_column, ["test.csv has 783 columns", "missing ['pixel783']"]),
+    "ragged row": (case_ragged_row, ["train.csv is not a readable CSV", "line 202"]),
+    "empty value": (case_empty_value, ["train.csv has an empty value at row 3 (line 4), column 'pixel100'"]),
+    "fractional pixel": (case_fractional_pixel, ["test.csv has a value that is not a whole number at row 5", "'pixel10'"]),
+    "text pixel": (case_text_pixel, ["train.csv has a value that is not a whole number at row 1", "'pixel5'"]),
+    "pixel out of range": (case_pixel_out_of_range, ["test.csv has a pixel outside 0-255 at row 8", "'pixel300'"]),
+    "label out of range": (case_label_out_of_range, ["train.csv has a label outside 0-9 at row 10"]),
+    "too few of a digit": (case_too_few_of_a_digit, ["image(s) of digit 3", "at least 2 of each"]),
+    "corrupt zip": (case_bad_zip, ["digit-recognizer.zip is not the competition's zip"]),
+    "zip without the csvs": (case_zip_without_csvs, ["digit-recognizer.zip is not the competition's zip"]),
+}
+
+
+def assert_stopped_cleanly(tmp_path, error, phrases):
+    assert error.value.ename == "InputError"
+    for phrase in phrases:
+        assert phrase in error.value.evalue
+    assert (tmp_path / "output" / "submission.csv").read_text() == GOOD_SUBMISSION  # the old one is untouched
+    assert not (tmp_path / "output" / "digit_cnn.keras").exists()  # stopped before training
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_data_stops_with_a_clear_message(tmp_path, case):
+    make, phrases = CASES[case]
+    make(tmp_path / "data")
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "submission.csv").write_text(GOOD_SUBMISSION)
+    with pytest.raises(PapermillExecutionError) as error:
+        run_notebook(tmp_path / "output", DATA_DIR=str(tmp_path / "data"), EPOCHS=1)
+    assert_stopped_cleanly(tmp_path, error, phrases)
+
+
+@pytest.mark.parametrize(
+    "parameters, phrase",
+    [
+        ({"EPOCHS": 0}, "EPOCHS is 0"),
+        ({"VALIDATION_RATIO": 1.5}, "VALIDATION_RATIO is 1.5"),
+        ({"DATASET": "mnist"}, "DATASET is 'mnist'"),
+        ({"RECIPE": "turbo"}, "RECIPE is 'turbo'"),
+    ],
+)
+def test_bad_settings_stop_with_a_clear_message(tmp_path, parameters, phrase):
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "submission.csv").write_text(GOOD_SUBMISSION)
+    with pytest.raises(PapermillExecutionError) as error:
+        run_notebook(tmp_path / "output", **{"DATASET": "demo", **parameters})
+    assert_stopped_cleanly(tmp_path, error, [phrase])
+
+
+def test_unwritable_output_dir_stops_in_seconds(tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    with pytest.raises(PapermillExecutionError) as error:
+        run_notebook(tmp_path / "a_file" / "output", workdir=tmp_path, DATASET="demo")
+    assert error.value.ename == "InputError"
+    assert "cannot be written" in error.value.evalue and "Fix:" in error.value.evalue
