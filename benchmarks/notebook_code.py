@@ -4,7 +4,10 @@ import json
 from pathlib import Path
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
-WANTED = ("RECIPES = ", "def build_model", "def build_augmentation", "def make_dataset", "def build_optimizer")
+WANTED = (
+    "RECIPES = ", "def cpu_supports_bfloat16", "def build_model",
+    "def build_augmentation", "def make_dataset", "def build_optimizer",
+)
 
 
 def notebook_namespace(seed=42):

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = [
     "date", "machine", "tensorflow", "keras", "recipe", "epochs", "batch_size", "seed", "run_seconds",
     "train_seconds", "train_images_per_second", "validation_accuracy", "best_epoch", "predict_seconds",
-    "matmul_gflops", "plain_fit_images_per_second", "notebook_fit_images_per_second", "command",
+    "precision", "matmul_gflops", "bf16_matmul_gflops", "plain_fp32_fit_images_per_second", "plain_fit_images_per_second",
+    "notebook_fit_images_per_second", "command",
 ]
 
 
@@ -69,7 +70,8 @@ def main():
     speed = {}
     if args.throughput:
         from throughput import measure
-        speed = measure(params.get("RECIPE", "fast"), int(params.get("BATCH_SIZE", 0)))
+        speed = measure(params.get("RECIPE", "fast"), int(params.get("BATCH_SIZE", 0)),
+                        mixed_precision=params.get("MIXED_PRECISION", "True") == "True")
         print(json.dumps(speed, indent=2), flush=True)
     metrics, seconds = run_notebook(args.data_dir.resolve(), output_dir.resolve(), args.p)
     row = {
@@ -79,9 +81,8 @@ def main():
         "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
         "train_images_per_second": metrics["train_images_per_second"],
         "validation_accuracy": round(metrics["validation_accuracy"], 4), "best_epoch": metrics["best_epoch"],
-        "predict_seconds": metrics["predict_seconds"], "matmul_gflops": speed.get("matmul_gflops", ""),
-        "plain_fit_images_per_second": speed.get("plain_fit_images_per_second", ""),
-        "notebook_fit_images_per_second": speed.get("notebook_fit_images_per_second", ""),
+        "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
+        **{name: speed.get(name, "") for name in COLUMNS[15:20]},
         "command": shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
     }
     append_row(args.results, row)

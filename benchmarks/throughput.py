@@ -28,10 +28,10 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
-def matmul_gflops(tf, size=2048, repeats=20):
-    """float32 matrix-multiply rate in GFLOP/s."""
-    a = tf.random.normal((size, size))
-    b = tf.random.normal((size, size))
+def matmul_gflops(tf, dtype="float32", size=2048, repeats=20):
+    """Matrix-multiply rate in GFLOP/s for one dtype."""
+    a = tf.random.normal((size, size), dtype=dtype)
+    b = tf.random.normal((size, size), dtype=dtype)
     (a @ b).numpy()
     start = time.perf_counter()
     for _ in range(repeats):
@@ -61,9 +61,11 @@ class StepTimer:
         return (self.count - self.skip) * batch_size / (self.end - self.start)
 
 
-def time_fit(ns, recipe, batch_size, steps, warmup, pipeline):
+def time_fit(ns, recipe, steps, warmup, pipeline, policy):
     """Images/s of model.fit, fed either in-memory arrays ('plain') or the notebook's tf.data pipeline."""
     np, keras = ns["np"], ns["keras"]
+    keras.mixed_precision.set_global_policy(policy)
+    batch_size = recipe["batch_size"]
     n = batch_size * (steps + warmup)
     rng = np.random.default_rng(0)
     x = rng.random((n, 28, 28, 1), dtype=np.float32)
@@ -80,21 +82,29 @@ def time_fit(ns, recipe, batch_size, steps, warmup, pipeline):
     return timer.images_per_second(batch_size)
 
 
-def measure(recipe_name="fast", batch_size=0, steps=12, warmup=3):
-    """All throughput figures for one recipe and batch size, as a dict."""
+def measure(recipe_name="fast", batch_size=0, steps=12, warmup=3, mixed_precision=True):
+    """Matmul rates, then plain model.fit in float32 and in the notebook's precision, then the notebook's loop."""
     ns = notebook_namespace()
     tf = ns["tf"]
     recipe = dict(ns["RECIPES"][recipe_name])
     recipe["batch_size"] = batch_size or recipe["batch_size"]
+    bf16 = mixed_precision and ns["cpu_supports_bfloat16"]()
+    policy = "mixed_bfloat16" if bf16 else "float32"
     gflops = matmul_gflops(tf)
     ceiling = gflops * 1e9 / TRAIN_FLOP_PER_IMAGE
     result = {"cpu": cpu_name(), "cores": os.cpu_count(), "tensorflow": tf.__version__, "keras": ns["keras"].__version__,
-              "recipe": recipe_name, "batch_size": recipe["batch_size"], "matmul_gflops": round(gflops, 1),
-              "ceiling_images_per_second": round(ceiling, 1)}
-    for pipeline in ("plain", "notebook"):
-        rate = time_fit(ns, recipe, recipe["batch_size"], steps, warmup, pipeline)
-        result[f"{pipeline}_fit_images_per_second"] = round(rate, 1)
-        result[f"{pipeline}_fit_fraction_of_ceiling"] = round(rate / ceiling, 3)
+              "recipe": recipe_name, "batch_size": recipe["batch_size"], "policy": policy,
+              "matmul_gflops": round(gflops, 1), "ceiling_images_per_second": round(ceiling, 1)}
+    if bf16:
+        result["bf16_matmul_gflops"] = round(matmul_gflops(tf, "bfloat16"), 1)
+    runs = [("plain_fp32", "plain", "float32"), ("plain", "plain", policy), ("notebook", "notebook", policy)]
+    for name, pipeline, run_policy in runs:
+        if name == "plain" and policy == "float32":
+            continue
+        rate = time_fit(ns, recipe, steps, warmup, pipeline, run_policy)
+        result[f"{name}_fit_images_per_second"] = round(rate, 1)
+        result[f"{name}_fit_fraction_of_fp32_ceiling"] = round(rate / ceiling, 3)
+    result.setdefault("plain_fit_images_per_second", result["plain_fp32_fit_images_per_second"])
     return result
 
 
@@ -104,5 +114,6 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, default=0, help="0 = the recipe's own")
     parser.add_argument("--steps", type=int, default=12, help="timed training steps per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--float32", action="store_true", help="no mixed precision, as MIXED_PRECISION=False")
     args = parser.parse_args()
-    print(json.dumps(measure(args.recipe, args.batch_size, args.steps, args.warmup), indent=2))
+    print(json.dumps(measure(args.recipe, args.batch_size, args.steps, args.warmup, not args.float32), indent=2))
