@@ -6,7 +6,7 @@ from pathlib import Path
 NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
 WANTED = (
     "RECIPES = ", "def cpu_supports_bfloat16", "def build_model",
-    "def build_augmentation", "def make_dataset", "def build_optimizer",
+    "def random_affine", "def make_dataset", "def build_optimizer",
 )
 
 
