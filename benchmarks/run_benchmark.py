@@ -21,7 +21,7 @@ from throughput import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = [
-    "date", "machine", "tensorflow", "keras", "recipe", "epochs", "batch_size", "seed", "run_seconds",
+    "date", "commit", "machine", "tensorflow", "keras", "recipe", "epochs", "batch_size", "seed", "run_seconds",
     "train_seconds", "train_images_per_second", "validation_accuracy", "best_epoch", "predict_seconds",
     "precision", "matmul_gflops", "bf16_matmul_gflops", "plain_fp32_fit_images_per_second", "plain_fit_images_per_second",
     "notebook_fit_images_per_second", "command",
@@ -44,6 +44,14 @@ def run_notebook(data_dir, output_dir, parameters):
     subprocess.run(command, check=True)
     seconds = time.perf_counter() - started
     return json.loads((output_dir / "metrics.json").read_text()), seconds
+
+
+def notebook_commit():
+    """The commit the notebook comes from, marked when the notebook has uncommitted changes."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "digit_recognizer.ipynb") else "")
 
 
 def append_row(results, row):
@@ -75,14 +83,14 @@ def main():
         print(json.dumps(speed, indent=2), flush=True)
     metrics, seconds = run_notebook(args.data_dir.resolve(), output_dir.resolve(), args.p)
     row = {
-        "date": datetime.date.today().isoformat(), "machine": machine_name(metrics["device"]),
+        "date": datetime.date.today().isoformat(), "commit": notebook_commit(), "machine": machine_name(metrics["device"]),
         "tensorflow": metrics["tensorflow"], "keras": metrics["keras"], "recipe": metrics["recipe"],
         "epochs": metrics["epochs"], "batch_size": metrics["batch_size"], "seed": metrics["seed"],
         "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
         "train_images_per_second": metrics["train_images_per_second"],
         "validation_accuracy": round(metrics["validation_accuracy"], 4), "best_epoch": metrics["best_epoch"],
         "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
-        **{name: speed.get(name, "") for name in COLUMNS[15:20]},
+        **{name: speed.get(name, "") for name in COLUMNS[16:21]},
         "command": shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
     }
     append_row(args.results, row)
