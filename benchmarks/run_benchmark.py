@@ -20,11 +20,14 @@ from pathlib import Path
 from throughput import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
+SPEED_COLUMNS = [  # from --throughput
+    "matmul_gflops", "bf16_matmul_gflops", "plain_fp32_fit_images_per_second", "plain_fit_images_per_second",
+    "notebook_fit_images_per_second",
+]
 COLUMNS = [
     "date", "commit", "machine", "tensorflow", "keras", "recipe", "epochs", "batch_size", "seed", "run_seconds",
     "train_seconds", "train_images_per_second", "validation_accuracy", "best_epoch", "predict_seconds",
-    "precision", "matmul_gflops", "bf16_matmul_gflops", "plain_fp32_fit_images_per_second", "plain_fit_images_per_second",
-    "notebook_fit_images_per_second", "command",
+    "precision", *SPEED_COLUMNS, "command",
 ]
 
 
@@ -90,7 +93,7 @@ def main():
         "train_images_per_second": metrics["train_images_per_second"],
         "validation_accuracy": round(metrics["validation_accuracy"], 4), "best_epoch": metrics["best_epoch"],
         "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
-        **{name: speed.get(name, "") for name in COLUMNS[16:21]},
+        **{name: speed.get(name, "") for name in SPEED_COLUMNS},
         "command": shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
     }
     append_row(args.results, row)
