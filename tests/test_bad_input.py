@@ -157,6 +157,9 @@ def test_bad_data_stops_with_a_clear_message(tmp_path, case):
         ({"VALIDATION_RATIO": 1.5}, "VALIDATION_RATIO is 1.5"),
         ({"DATASET": "mnist"}, "DATASET is 'mnist'"),
         ({"RECIPE": "turbo"}, "RECIPE is 'turbo'"),
+        ({"ENSEMBLE": 0}, "ENSEMBLE is 0"),
+        ({"TTA": 25}, "TTA is 25; use 0 (off) up to 24"),
+        ({"CPU_DEVICES": 0}, "CPU_DEVICES is 0"),
     ],
 )
 def test_bad_settings_stop_with_a_clear_message(tmp_path, parameters, phrase):

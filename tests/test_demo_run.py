@@ -45,6 +45,7 @@ def test_every_output_file_is_written(demo_run):
     assert not missing
     assert all((demo_run / name).stat().st_size > 0 for name in EXPECTED_FILES)
     assert not list(demo_run.glob("*.tmp")) and not list(demo_run.glob("partial_*"))
+    assert not (demo_run / "backup").exists()  # the training backup goes once training completes
 
 
 def test_demo_data_is_in_competition_format(demo_run):

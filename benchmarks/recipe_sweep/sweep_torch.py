@@ -173,8 +173,11 @@ def main():
         "strongaug": dict(rot=10, zoom=0.1, shift=0.1), "noaug": dict(rot=0, zoom=0, shift=0),
         "ema999": dict(ema=0.999), "cleanlast": dict(clean_last=1), "lr5e-4": dict(lr=5e-4),
         "b128lr2e-3": dict(batch=128, lr=2e-3), "rot10": dict(rot=10), "lr3e-3": dict(lr=3e-3),
-            }
-    sweep = lambda ss, vs: [(n, dict(BASE, **variants[n]), s, None) for s in ss for n in vs]
+    }
+
+    def sweep(ss, vs):
+        return [(n, dict(BASE, **variants[n]), s, None) for s in ss for n in vs]
+
     variants["rot10lr2e-3"] = dict(rot=10, lr=2e-3)
     if os.environ.get("ROUND") == "2":
         jobs = [("ens20", dict(BASE, epochs=20), s, 100) for s in range(20, 25)]

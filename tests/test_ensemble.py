@@ -1,0 +1,70 @@
+"""ENSEMBLE and TTA on the demo data: members on their own splits, scored on the common held-out digits."""
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import train_test_split
+
+from conftest import PIXELS, run_notebook
+
+TTA_VIEWS = [(0, 0), (-1, 0), (0, -1)]  # the image and the notebook's first two shifts (rows, columns)
+
+
+@pytest.fixture(scope="module")
+def ensemble_run(tmp_path_factory):
+    output_dir = tmp_path_factory.mktemp("ensemble") / "output"
+    run_notebook(output_dir, DATASET="demo", EPOCHS=2, BATCH_SIZE=32, ENSEMBLE=2, TTA=2)
+    return output_dir
+
+
+def shifted(images, dy, dx):
+    """Move images dy rows down and dx columns right, filling with black."""
+    moved = np.zeros_like(images)
+    moved[:, max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)] = images[:, max(-dy, 0):28 - max(dy, 0), max(-dx, 0):28 - max(dx, 0)]
+    return moved
+
+
+def ensemble_probabilities(output_dir, images):
+    members = [keras.models.load_model(output_dir / f"member_{n}" / "digit_cnn.keras") for n in (1, 2)]
+    return np.mean([m.predict(shifted(images, dy, dx), verbose=0) for m in members for dy, dx in TTA_VIEWS], axis=0)
+
+
+def test_each_member_has_its_own_model_log_and_record(ensemble_run):
+    metrics = json.loads((ensemble_run / "metrics.json").read_text())
+    assert metrics["ensemble"] == 2 and metrics["tta"] == 2
+    seeds = []
+    for number in (1, 2):
+        folder = ensemble_run / f"member_{number}"
+        record = json.loads((folder / "member.json").read_text())
+        assert pd.read_csv(folder / "training_log.csv")["epoch"].tolist() == [0, 1]
+        # each member trains on its own 90% of the training digits: the held-out validation digits are not in it
+        assert record["train_rows"] + record["own_validation_rows"] == metrics["train_rows"]
+        seeds.append(record["seed"])
+        assert not (folder / "backup").exists()
+    assert seeds[0] != seeds[1]
+    weights = [keras.models.load_model(ensemble_run / f"member_{n}" / "digit_cnn.keras").get_weights()[0] for n in (1, 2)]
+    assert not np.allclose(weights[0], weights[1])
+
+
+def test_ensemble_csv_scores_members_and_ensemble_on_the_held_out_digits(ensemble_run):
+    table = pd.read_csv(ensemble_run / "ensemble.csv")
+    assert table["member"].astype(str).tolist() == ["1", "2", "ensemble"]
+    train = pd.read_csv(ensemble_run / "demo_data" / "train.csv")
+    images = (train[PIXELS].to_numpy(np.float32) / 255).reshape(-1, 28, 28, 1)
+    _, x_val, _, y_val = train_test_split(images, train["label"].to_numpy(), test_size=0.1,
+                                          stratify=train["label"], random_state=42)
+    accuracy = float((ensemble_probabilities(ensemble_run, x_val).argmax(axis=1) == y_val).mean())
+    assert table["validation_accuracy"].iloc[-1] == pytest.approx(accuracy, abs=2 / len(y_val))
+    assert json.loads((ensemble_run / "metrics.json").read_text())["validation_accuracy"] == table["validation_accuracy"].iloc[-1]
+    assert table["validation_accuracy"].iloc[-1] > 0.5
+
+
+def test_submission_averages_the_members_over_tta_views(ensemble_run):
+    test = pd.read_csv(ensemble_run / "demo_data" / "test.csv")
+    images = (test.to_numpy(np.float32) / 255).reshape(-1, 28, 28, 1)
+    expected = ensemble_probabilities(ensemble_run, images).argmax(axis=1)
+    submitted = pd.read_csv(ensemble_run / "submission.csv")["Label"].to_numpy()
+    assert (expected == submitted).mean() >= 0.99  # bfloat16 near-ties may flip a digit or two
