@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from throughput import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,9 +26,9 @@ SPEED_COLUMNS = [  # from --throughput
     "notebook_fit_images_per_second",
 ]
 COLUMNS = [
-    "date", "commit", "machine", "tensorflow", "keras", "recipe", "epochs", "batch_size", "seed", "run_seconds",
-    "train_seconds", "train_images_per_second", "validation_accuracy", "best_epoch", "predict_seconds",
-    "precision", *SPEED_COLUMNS, "command",
+    "date", "commit", "machine", "tensorflow", "keras", "recipe", "epochs", "batch_size", "seed", "ensemble", "tta",
+    "run_seconds", "train_seconds", "train_images_per_second", "validation_accuracy", "validation_accuracy_without_tta",
+    "best_epoch", "predict_seconds", "precision", *SPEED_COLUMNS, "command",
 ]
 
 
@@ -89,9 +90,12 @@ def main():
         "date": datetime.date.today().isoformat(), "commit": notebook_commit(), "machine": machine_name(metrics["device"]),
         "tensorflow": metrics["tensorflow"], "keras": metrics["keras"], "recipe": metrics["recipe"],
         "epochs": metrics["epochs"], "batch_size": metrics["batch_size"], "seed": metrics["seed"],
+        "ensemble": metrics.get("ensemble", 1), "tta": metrics.get("tta", 0),
         "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
         "train_images_per_second": metrics["train_images_per_second"],
-        "validation_accuracy": round(metrics["validation_accuracy"], 4), "best_epoch": metrics["best_epoch"],
+        "validation_accuracy": round(metrics["validation_accuracy"], 4),
+        "validation_accuracy_without_tta": round(metrics.get("validation_accuracy_without_tta") or 0, 4) or "",
+        "best_epoch": "/".join(map(str, np.atleast_1d(metrics["best_epoch"]))),
         "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
         **{name: speed.get(name, "") for name in SPEED_COLUMNS},
         "command": shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
