@@ -5,7 +5,10 @@ import json
 
 from conftest import NOTEBOOK
 
-REQUIRED_PARAMETERS = {"DATASET", "DATA_DIR", "OUTPUT_DIR", "EPOCHS", "BATCH_SIZE", "VALIDATION_RATIO", "SEED", "RECIPE"}
+REQUIRED_PARAMETERS = {
+    "DATASET", "DATA_DIR", "OUTPUT_DIR", "EPOCHS", "BATCH_SIZE", "VALIDATION_RATIO", "SEED", "RECIPE",
+    "ENSEMBLE", "TTA", "USE_DRIVE", "SUBMIT", "CPU_DEVICES",
+}
 
 
 def cells():
@@ -26,6 +29,8 @@ def test_one_parameters_cell_with_colab_forms():
     assert all("#@param" in line for line in source.splitlines() if "=" in line)
     defaults = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(source).body}
     assert defaults["DATASET"] == "competition" and defaults["VALIDATION_RATIO"] == 0.1
+    # the plain single-model run stays the default path
+    assert defaults["ENSEMBLE"] == 1 and defaults["TTA"] == 0 and defaults["SUBMIT"] is False and defaults["CPU_DEVICES"] == 1
 
 
 def test_no_removed_keras_apis():
