@@ -17,6 +17,7 @@ def notebook_namespace(seed=42):
     exec(next(c for c in cells if c.startswith("import ")), namespace)
     for cell in cells:
         if cell.startswith(WANTED):
-            source = cell.split("\nrecipe = ")[0]  # the RECIPES cell also picks the run's recipe
-            exec(source, namespace)
+            if cell.startswith("RECIPES = "):  # the cell goes on to pick the run's recipe from its parameters
+                cell = cell[:cell.index("\n}\n") + 3]
+            exec(cell, namespace)
     return namespace

@@ -64,7 +64,7 @@ class StepTimer:
         return (self.count - self.skip) * batch_size / (self.end - self.start)
 
 
-def time_fit(ns, recipe, steps, warmup, pipeline, policy):
+def time_fit(ns, recipe, steps, warmup, pipeline, policy, jit_compile=False):
     """Images/s of model.fit, fed either in-memory arrays ('plain') or the notebook's tf.data pipeline."""
     np, keras = ns["np"], ns["keras"]
     keras.mixed_precision.set_global_policy(policy)
@@ -75,7 +75,8 @@ def time_fit(ns, recipe, steps, warmup, pipeline, policy):
     y = rng.integers(0, 10, n)
     model = ns["build_model"]()
     model.compile(optimizer=ns["build_optimizer"](recipe, steps + warmup),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe["label_smoothing"]))
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe["label_smoothing"]),
+                  jit_compile=jit_compile)
     timer = StepTimer(keras, warmup)
     if pipeline == "plain":
         model.fit(x, np.eye(10, dtype=np.float32)[y], batch_size=batch_size, epochs=1, callbacks=[timer.callback], verbose=0)
@@ -85,7 +86,7 @@ def time_fit(ns, recipe, steps, warmup, pipeline, policy):
     return timer.images_per_second(batch_size)
 
 
-def measure(recipe_name="fast", batch_size=0, steps=12, warmup=3, mixed_precision=True):
+def measure(recipe_name="fast", batch_size=0, steps=12, warmup=3, mixed_precision=True, jit_compile=False):
     """Matmul rates, then plain model.fit in float32 and in the notebook's precision, then the notebook's loop."""
     ns = notebook_namespace()
     tf = ns["tf"]
@@ -96,7 +97,7 @@ def measure(recipe_name="fast", batch_size=0, steps=12, warmup=3, mixed_precisio
     gflops = matmul_gflops(tf)
     ceiling = gflops * 1e9 / TRAIN_FLOP_PER_IMAGE
     result = {"cpu": cpu_name(), "cores": os.cpu_count(), "tensorflow": tf.__version__, "keras": ns["keras"].__version__,
-              "recipe": recipe_name, "batch_size": recipe["batch_size"], "policy": policy,
+              "recipe": recipe_name, "batch_size": recipe["batch_size"], "policy": policy, "jit_compile": jit_compile,
               "matmul_gflops": round(gflops, 1), "ceiling_images_per_second": round(ceiling, 1)}
     if bf16:
         result["bf16_matmul_gflops"] = round(matmul_gflops(tf, "bfloat16"), 1)
@@ -104,7 +105,7 @@ def measure(recipe_name="fast", batch_size=0, steps=12, warmup=3, mixed_precisio
     for name, pipeline, run_policy in runs:
         if name == "plain" and policy == "float32":
             continue
-        rate = time_fit(ns, recipe, steps, warmup, pipeline, run_policy)
+        rate = time_fit(ns, recipe, steps, warmup, pipeline, run_policy, jit_compile)
         result[f"{name}_fit_images_per_second"] = round(rate, 1)
         result[f"{name}_fit_fraction_of_fp32_ceiling"] = round(rate / ceiling, 3)
     result.setdefault("plain_fit_images_per_second", result["plain_fp32_fit_images_per_second"])
@@ -118,5 +119,6 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=12, help="timed training steps per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--float32", action="store_true", help="no mixed precision, as MIXED_PRECISION=False")
+    parser.add_argument("--jit", action="store_true", help="compile the training step with XLA (jit_compile=True)")
     args = parser.parse_args()
-    print(json.dumps(measure(args.recipe, args.batch_size, args.steps, args.warmup, not args.float32), indent=2))
+    print(json.dumps(measure(args.recipe, args.batch_size, args.steps, args.warmup, not args.float32, args.jit), indent=2))
