@@ -94,7 +94,8 @@ def main():
         "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
         "train_images_per_second": metrics["train_images_per_second"],
         "validation_accuracy": round(metrics["validation_accuracy"], 4),
-        "validation_accuracy_without_tta": round(metrics.get("validation_accuracy_without_tta") or 0, 4) or "",
+        "validation_accuracy_without_tta": "" if metrics.get("validation_accuracy_without_tta") is None
+        else round(metrics["validation_accuracy_without_tta"], 4),
         "best_epoch": "/".join(map(str, np.atleast_1d(metrics["best_epoch"]))),
         "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
         **{name: speed.get(name, "") for name in SPEED_COLUMNS},
