@@ -26,8 +26,9 @@ SPEED_COLUMNS = [  # from --throughput
     "notebook_fit_images_per_second",
 ]
 COLUMNS = [
-    "date", "commit", "machine", "tensorflow", "keras", "recipe", "epochs", "batch_size", "seed", "ensemble", "tta",
-    "run_seconds", "train_seconds", "train_images_per_second", "validation_accuracy", "validation_accuracy_without_tta",
+    "date", "commit", "machine", "tensorflow", "keras", "model", "parameters", "recipe", "epochs", "batch_size", "seed",
+    "ensemble", "tta", "run_seconds", "train_seconds", "epoch_seconds", "train_images_per_second", "validation_accuracy",
+    "validation_accuracy_without_tta",
     "best_epoch", "predict_seconds", "precision", *SPEED_COLUMNS, "command",
 ]
 
@@ -50,6 +51,13 @@ def run_notebook(data_dir, output_dir, parameters):
     return json.loads((output_dir / "metrics.json").read_text()), seconds
 
 
+def steady_epoch_seconds(metrics):
+    """Median seconds of training per epoch, the first (graph-building) epoch left out; members pooled."""
+    runs = metrics.get("members") or [{"epoch_seconds": metrics.get("epoch_seconds") or [], "reused": False}]
+    seconds = [s for run in runs if not run.get("reused") for s in (run["epoch_seconds"][1:] or run["epoch_seconds"])]
+    return round(float(np.median(seconds)), 1) if seconds else ""
+
+
 def notebook_commit():
     """The commit the notebook comes from, marked when the notebook has uncommitted changes."""
     def git(*args):
@@ -59,13 +67,17 @@ def notebook_commit():
 
 
 def append_row(results, row):
-    """Append one row, writing the header first for a new file."""
-    new = not results.exists()
-    with results.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+    """Append one row; a file with older columns is rewritten with the current ones first (missing cells empty)."""
+    rows = []
+    if results.exists():
+        with results.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    for old in rows:  # rows from before the model setting were all the reference network
+        old.setdefault("model", "reference")
+    with results.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows([*rows, row])
 
 
 def main():
@@ -88,10 +100,12 @@ def main():
     metrics, seconds = run_notebook(args.data_dir.resolve(), output_dir.resolve(), args.p)
     row = {
         "date": datetime.date.today().isoformat(), "commit": notebook_commit(), "machine": machine_name(metrics["device"]),
-        "tensorflow": metrics["tensorflow"], "keras": metrics["keras"], "recipe": metrics["recipe"],
+        "tensorflow": metrics["tensorflow"], "keras": metrics["keras"], "model": metrics.get("model", "reference"),
+        "parameters": metrics["parameters"], "recipe": metrics["recipe"],
         "epochs": metrics["epochs"], "batch_size": metrics["batch_size"], "seed": metrics["seed"],
         "ensemble": metrics.get("ensemble", 1), "tta": metrics.get("tta", 0),
         "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
+        "epoch_seconds": steady_epoch_seconds(metrics),
         "train_images_per_second": metrics["train_images_per_second"],
         "validation_accuracy": round(metrics["validation_accuracy"], 4),
         "validation_accuracy_without_tta": "" if metrics.get("validation_accuracy_without_tta") is None
