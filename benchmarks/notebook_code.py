@@ -1,23 +1,23 @@
-"""Load the notebook's own helper definitions, so benchmarks time exactly the notebook's model and pipeline."""
+"""Load the notebook's own definitions by their cell tags, so benchmarks and tests use exactly the notebook's code."""
 
 import json
 from pathlib import Path
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
-WANTED = (
-    "RECIPES = ", "def cpu_supports_bfloat16", "def build_model",
-    "def random_affine", "def make_dataset", "def build_optimizer",
-)
+# The imports, the device checks, both networks, the recipes, the augmentation, the input pipeline, the optimizer.
+MODEL_TAGS = ("imports", "devices", "model", "recipes", "augmentation", "pipeline", "optimizer")
 
 
-def notebook_namespace(seed=42):
-    """Execute the notebook's imports and the cells that define the model, recipes and input pipeline."""
-    cells = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+def tagged_cells(*tags):
+    """Source of every code cell carrying one of the tags, in notebook order."""
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    return ["".join(c["source"]) for c in cells
+            if c["cell_type"] == "code" and set(c["metadata"].get("tags", [])) & set(tags)]
+
+
+def notebook_namespace(seed=42, tags=MODEL_TAGS):
+    """Execute the tagged cells (the imports always first) in a fresh namespace and return it."""
     namespace = {"SEED": seed}
-    exec(next(c for c in cells if c.startswith("import ")), namespace)
-    for cell in cells:
-        if cell.startswith(WANTED):
-            if cell.startswith("RECIPES = "):  # the cell goes on to pick the run's recipe from its parameters
-                cell = cell[:cell.index("\n}\n") + 3]
-            exec(cell, namespace)
+    for source in tagged_cells("imports", *tags):
+        exec(source, namespace)
     return namespace

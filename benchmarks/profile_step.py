@@ -26,7 +26,7 @@ def main():
     np, keras, tf = ns["np"], ns["keras"], ns["tf"]
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     recipe = dict(ns["RECIPES"]["fast"])
-    model = ns["build_model"]()
+    model = ns["build_reference_model"]()
     optimizer = ns["build_optimizer"](recipe, 1000)
     model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
     result = {}

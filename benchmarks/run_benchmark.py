@@ -94,8 +94,10 @@ def main():
     speed = {}
     if args.throughput:
         from throughput import measure
-        speed = measure(params.get("RECIPE", "fast"), int(params.get("BATCH_SIZE", 0)),
-                        mixed_precision=params.get("MIXED_PRECISION", "True") == "True")
+        if params.get("MODEL", "reference") != "reference":
+            parser.error("--throughput measures the reference network only")
+        speed = measure(params.get("RECIPE", "auto").replace("auto", "fast"), int(params.get("BATCH_SIZE", 0)),
+                        mixed_precision=params.get("PRECISION", "auto") != "float32")
         print(json.dumps(speed, indent=2), flush=True)
     metrics, seconds = run_notebook(args.data_dir.resolve(), output_dir.resolve(), args.p)
     row = {

@@ -73,7 +73,7 @@ def time_fit(ns, recipe, steps, warmup, pipeline, policy, jit_compile=False):
     rng = np.random.default_rng(0)
     x = rng.random((n, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, n)
-    model = ns["build_model"]()
+    model = ns["build_reference_model"]()
     model.compile(optimizer=ns["build_optimizer"](recipe, steps + warmup),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe["label_smoothing"]),
                   jit_compile=jit_compile)
@@ -118,7 +118,7 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, default=0, help="0 = the recipe's own")
     parser.add_argument("--steps", type=int, default=12, help="timed training steps per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
-    parser.add_argument("--float32", action="store_true", help="no mixed precision, as MIXED_PRECISION=False")
+    parser.add_argument("--float32", action="store_true", help="no mixed precision, as PRECISION='float32'")
     parser.add_argument("--jit", action="store_true", help="compile the training step with XLA (jit_compile=True)")
     args = parser.parse_args()
     print(json.dumps(measure(args.recipe, args.batch_size, args.steps, args.warmup, not args.float32, args.jit), indent=2))

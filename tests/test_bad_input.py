@@ -1,11 +1,18 @@
-"""Bad input stops the notebook before training with one clear message, and loses nothing."""
+"""Bad input stops the notebook before training with one clear message, and loses nothing.
 
+Every case runs through the notebook's own check functions; a few also run the whole notebook end to end."""
+
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from conftest import make_competition_frames, run_notebook
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from notebook_code import notebook_namespace  # noqa: E402
 
 GOOD_SUBMISSION = "ImageId,Label\n1,7\n"
 
@@ -139,8 +146,35 @@ def assert_stopped_cleanly(tmp_path, error, phrases):
     assert not (tmp_path / "output" / "digit_cnn.keras").exists()  # stopped before training
 
 
+@pytest.fixture(scope="module")
+def ns():
+    """The notebook's own data and settings checks, loaded by cell tag (no kernel per case)."""
+    return notebook_namespace(tags=("checks", "data", "csv_checks"))
+
+
+def check_data(ns, folder):
+    """What the notebook does with DATA_DIR before training: find, read and check both files, then the split."""
+    data_dir = ns["find_data_dir"](str(folder))
+    ns["load_competition_csv"](data_dir / "test.csv", label_required=False)
+    train = ns["load_competition_csv"](data_dir / "train.csv", label_required=True)
+    ns["check_split_possible"](train["label"].to_numpy(), 0.1)
+
+
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_bad_data_stops_with_a_clear_message(tmp_path, case):
+def test_each_kind_of_bad_data_gets_its_message(ns, tmp_path, case):
+    make, phrases = CASES[case]
+    make(tmp_path / "data")
+    with pytest.raises(ns["InputError"]) as error:
+        check_data(ns, tmp_path / "data")
+    for phrase in phrases:
+        assert phrase in str(error.value)
+
+
+END_TO_END = ["missing files", "pixel out of range", "corrupt zip"]
+
+
+@pytest.mark.parametrize("case", END_TO_END)
+def test_bad_data_stops_the_notebook_before_training(tmp_path, case):
     make, phrases = CASES[case]
     make(tmp_path / "data")
     (tmp_path / "output").mkdir()
@@ -150,24 +184,51 @@ def test_bad_data_stops_with_a_clear_message(tmp_path, case):
     assert_stopped_cleanly(tmp_path, error, phrases)
 
 
-@pytest.mark.parametrize(
-    "parameters, phrase",
-    [
-        ({"EPOCHS": 0}, "EPOCHS is 0"),
-        ({"VALIDATION_RATIO": 1.5}, "VALIDATION_RATIO is 1.5"),
-        ({"DATASET": "mnist"}, "DATASET is 'mnist'"),
-        ({"RECIPE": "turbo"}, "RECIPE is 'turbo'"),
-        ({"ENSEMBLE": 0}, "ENSEMBLE is 0"),
-        ({"TTA": 25}, "TTA is 25; use 0 (off) up to 24"),
-        ({"CPU_DEVICES": 0}, "CPU_DEVICES is 0"),
-    ],
-)
-def test_bad_settings_stop_with_a_clear_message(tmp_path, parameters, phrase):
+BAD_SETTINGS = [
+    ({"EPOCHS": 0}, "EPOCHS is 0"),
+    ({"VALIDATION_RATIO": 1.5}, "VALIDATION_RATIO is 1.5"),
+    ({"DATASET": "mnist"}, "DATASET is 'mnist'"),
+    ({"MODEL": "resnet"}, "MODEL is 'resnet'; use one of 'reference', 'modern'"),
+    ({"RECIPE": "turbo"}, "RECIPE is 'turbo'"),
+    ({"PRECISION": "float8"}, "PRECISION is 'float8'; use one of 'auto', 'float32', 'mixed_float16', 'mixed_bfloat16'"),
+    ({"XLA": "yes"}, "XLA is 'yes'; use one of 'auto', 'on', 'off'"),
+    ({"ENSEMBLE": 0}, "ENSEMBLE is 0"),
+    ({"TTA": 25}, "TTA is 25; use 0 (off) up to 24"),
+    ({"CPU_DEVICES": 0}, "CPU_DEVICES is 0"),
+    ({"BATCH_SIZE": -1}, "BATCH_SIZE is -1"),
+]
+DEFAULTS = dict(DATASET="competition", MODEL="reference", RECIPE="auto", PRECISION="auto", XLA="auto", EPOCHS=20,
+                BATCH_SIZE=0, VALIDATION_RATIO=0.1, ENSEMBLE=1, TTA=0, CPU_DEVICES=1)
+
+
+@pytest.mark.parametrize("parameters, phrase", BAD_SETTINGS, ids=[phrase.split(";")[0] for _, phrase in BAD_SETTINGS])
+def test_each_bad_setting_gets_its_message(ns, parameters, phrase):
+    ns.update(DEFAULTS)
+    ns["check_settings"]()  # the defaults pass
+    ns.update(parameters)
+    with pytest.raises(ns["InputError"]) as error:
+        ns["check_settings"]()
+    assert phrase in str(error.value)
+
+
+def test_bad_setting_stops_the_notebook_before_training(tmp_path):
     (tmp_path / "output").mkdir()
     (tmp_path / "output" / "submission.csv").write_text(GOOD_SUBMISSION)
     with pytest.raises(PapermillExecutionError) as error:
-        run_notebook(tmp_path / "output", **{"DATASET": "demo", **parameters})
-    assert_stopped_cleanly(tmp_path, error, [phrase])
+        run_notebook(tmp_path / "output", DATASET="demo", MODEL="resnet")
+    assert_stopped_cleanly(tmp_path, error, ["MODEL is 'resnet'"])
+
+
+def test_ensemble_on_too_few_digits_stops_with_a_message(tmp_path):
+    # 40 rows, a quarter held out: 30 training digits, too few for each member's own 25% split with every digit
+    train, test = make_competition_frames(40, 10)
+    write(tmp_path / "data", train, test)
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "submission.csv").write_text(GOOD_SUBMISSION)
+    with pytest.raises(PapermillExecutionError) as error:
+        run_notebook(tmp_path / "output", DATA_DIR=str(tmp_path / "data"), MODEL="modern", EPOCHS=1,
+                     ENSEMBLE=2, VALIDATION_RATIO=0.25)
+    assert_stopped_cleanly(tmp_path, error, ["for an ensemble member's split", "has 30 rows"])
 
 
 def test_unwritable_output_dir_stops_in_seconds(tmp_path):

@@ -22,6 +22,6 @@ def test_unpacks_the_kaggle_cli_zip(tmp_path):
     with zipfile.ZipFile(tmp_path / "data" / "digit-recognizer.zip", "w") as archive:
         for name in ("train.csv", "test.csv"):
             archive.write(tmp_path / "csvs" / name, name)
-    run_notebook(tmp_path / "output", DATA_DIR=str(tmp_path / "data"), EPOCHS=1, BATCH_SIZE=64)
+    run_notebook(tmp_path / "output", DATA_DIR=str(tmp_path / "data"), MODEL="modern", EPOCHS=1, BATCH_SIZE=64)
     assert (tmp_path / "data" / "train.csv").is_file()
     assert len(pd.read_csv(tmp_path / "output" / "submission.csv")) == 30

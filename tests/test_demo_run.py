@@ -6,6 +6,7 @@ import math
 import keras
 import numpy as np
 import pandas as pd
+import papermill
 import pytest
 
 from conftest import PIXELS, run_notebook
@@ -24,6 +25,7 @@ EXPECTED_FILES = [
     "confusion_matrix.png",
     "mistakes.png",
     "test_predictions.png",
+    "run.json",
 ]
 REFERENCE_PARAMETERS = 42_579_946
 
@@ -44,7 +46,7 @@ def test_every_output_file_is_written(demo_run):
     missing = [name for name in EXPECTED_FILES if not (demo_run / name).is_file()]
     assert not missing
     assert all((demo_run / name).stat().st_size > 0 for name in EXPECTED_FILES)
-    assert not list(demo_run.glob("*.tmp")) and not list(demo_run.glob("partial_*"))
+    assert not list(demo_run.glob("*.tmp")) and not list(demo_run.glob(".*.tmp")) and not list(demo_run.glob("partial_*"))
     assert not (demo_run / "backup").exists()  # the training backup goes once training completes
 
 
@@ -102,3 +104,38 @@ def test_two_epochs_learn_well_above_chance(metrics):
     # Ten classes: chance is 0.1. Held-out rows: the validation split and the demo's own test.csv.
     assert metrics["validation_accuracy"] > 0.5
     assert metrics["test_accuracy"] > 0.5
+
+
+def test_run_record_names_what_made_the_model(demo_run, metrics):
+    record = json.loads((demo_run / "run.json").read_text())
+    assert record["status"] == "finished"
+    assert record["record"]["model"] == "reference" and record["record"]["recipe"] == "fast"
+    assert record["record"]["epochs"] == 2 and record["record"]["seed"] == 42
+    assert record["record"]["data"]["rows"] == metrics["train_rows"] + metrics["validation_rows"]
+    assert record["record"]["precision"] == metrics["precision"]
+    assert record["result"]["best_epoch"] in (1, 2)
+
+
+# The two tests below rerun the notebook on the finished run above, as "Run all" again would.
+
+def test_rerun_reuses_the_finished_model_without_training(demo_run, tmp_path):
+    model_bytes = (demo_run / "digit_cnn.keras").read_bytes()
+    log = (demo_run / "training_log.csv").read_text()
+    submission = (demo_run / "submission.csv").read_text()
+    executed = run_notebook(demo_run, workdir=tmp_path, DATASET="demo", EPOCHS=2, BATCH_SIZE=32)
+    assert "Reusing the finished model" in executed.read_text()
+    assert (demo_run / "digit_cnn.keras").read_bytes() == model_bytes
+    assert (demo_run / "training_log.csv").read_text() == log
+    assert (demo_run / "submission.csv").read_text() == submission
+    rerun = json.loads((demo_run / "metrics.json").read_text())
+    assert rerun["reused_models"] == 1 and rerun["train_seconds"] == 0 and rerun["train_images_per_second"] is None
+
+
+def test_rerun_with_other_settings_is_refused_and_keeps_the_model(demo_run, tmp_path):
+    model_bytes = (demo_run / "digit_cnn.keras").read_bytes()
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        run_notebook(demo_run, workdir=tmp_path, DATASET="demo", EPOCHS=3, BATCH_SIZE=32)
+    assert error.value.ename == "InputError"
+    assert "holds a finished model made with other settings or data: epochs (2 then, 3 now)" in error.value.evalue
+    assert "set OUTPUT_DIR to another folder" in error.value.evalue and "delete" in error.value.evalue
+    assert (demo_run / "digit_cnn.keras").read_bytes() == model_bytes

@@ -16,7 +16,7 @@ TTA_VIEWS = [(0, 0), (-1, 0), (0, -1)]  # the image and the notebook's first two
 @pytest.fixture(scope="module")
 def ensemble_run(tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("ensemble") / "output"
-    run_notebook(output_dir, DATASET="demo", EPOCHS=2, BATCH_SIZE=32, ENSEMBLE=2, TTA=2)
+    run_notebook(output_dir, DATASET="demo", MODEL="modern", EPOCHS=2, BATCH_SIZE=32, ENSEMBLE=2, TTA=2)
     return output_dir
 
 
@@ -38,11 +38,14 @@ def test_each_member_has_its_own_model_log_and_record(ensemble_run):
     seeds = []
     for number in (1, 2):
         folder = ensemble_run / f"member_{number}"
-        record = json.loads((folder / "member.json").read_text())
+        run = json.loads((folder / "run.json").read_text())
+        assert run["status"] == "finished" and run["record"]["model"] == "modern"
         assert pd.read_csv(folder / "training_log.csv")["epoch"].tolist() == [0, 1]
+        member = metrics["members"][number - 1]
         # each member trains on its own 90% of the training digits: the held-out validation digits are not in it
-        assert record["train_rows"] + record["own_validation_rows"] == metrics["train_rows"]
-        seeds.append(record["seed"])
+        assert member["train_rows"] + member["own_validation_rows"] == metrics["train_rows"]
+        assert run["result"]["train_rows"] == member["train_rows"]
+        seeds.append(run["record"]["seed"])
         assert not (folder / "backup").exists()
     assert seeds[0] != seeds[1]
     weights = [keras.models.load_model(ensemble_run / f"member_{n}" / "digit_cnn.keras").get_weights()[0] for n in (1, 2)]

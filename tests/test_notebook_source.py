@@ -1,4 +1,4 @@
-"""The committed notebook: clean, parameterised for papermill, and on current Keras APIs."""
+"""The committed notebook: clean, parameterised for papermill, on current Keras APIs, and a story a reader can follow."""
 
 import ast
 import json
@@ -6,13 +6,21 @@ import json
 from conftest import NOTEBOOK
 
 REQUIRED_PARAMETERS = {
-    "DATASET", "DATA_DIR", "OUTPUT_DIR", "EPOCHS", "BATCH_SIZE", "VALIDATION_RATIO", "SEED", "RECIPE",
-    "ENSEMBLE", "TTA", "USE_DRIVE", "SUBMIT", "CPU_DEVICES",
+    "DATASET", "DATA_DIR", "OUTPUT_DIR", "MODEL", "EPOCHS", "ENSEMBLE", "TTA", "SUBMIT", "USE_DRIVE",
+    "RECIPE", "BATCH_SIZE", "VALIDATION_RATIO", "SEED", "PRECISION", "XLA", "CPU_DEVICES",
 }
 
 
 def cells():
     return json.loads(NOTEBOOK.read_text())["cells"]
+
+
+def is_helper(cell):
+    return cell["cell_type"] == "code" and "".join(cell["source"]).startswith("#@title") and "parameters" not in cell["metadata"].get("tags", [])
+
+
+def story_cells():
+    return [cell for cell in cells() if cell["cell_type"] == "code" and not is_helper(cell)]
 
 
 def test_saved_without_outputs():
@@ -29,8 +37,41 @@ def test_one_parameters_cell_with_colab_forms():
     assert all("#@param" in line for line in source.splitlines() if "=" in line)
     defaults = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(source).body}
     assert defaults["DATASET"] == "competition" and defaults["VALIDATION_RATIO"] == 0.1
-    # the plain single-model run stays the default path
-    assert defaults["ENSEMBLE"] == 1 and defaults["TTA"] == 0 and defaults["SUBMIT"] is False and defaults["CPU_DEVICES"] == 1
+    # the article's network, one model, Keras's own choices of precision and XLA: the plain run stays the default
+    assert defaults["MODEL"] == "reference" and defaults["RECIPE"] == "auto"
+    assert defaults["PRECISION"] == "auto" and defaults["XLA"] == "auto"
+    assert defaults["ENSEMBLE"] == 1 and defaults["SUBMIT"] is False and defaults["CPU_DEVICES"] == 1
+    # the everyday settings come first, the advanced ones after their heading
+    lines = source.splitlines()
+    advanced = next(i for i, line in enumerate(lines) if "Advanced" in line)
+    assert all(name not in "\n".join(lines[:advanced]) for name in ("PRECISION", "XLA", "CPU_DEVICES", "BATCH_SIZE"))
+
+
+def test_helper_cells_fold_in_colab_and_jupyter():
+    helpers = [cell for cell in cells() if is_helper(cell)]
+    assert len(helpers) >= 8
+    for cell in helpers:
+        assert cell["metadata"].get("cellView") == "form"
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
+
+
+def test_story_is_short_and_shows_the_training_call():
+    story = story_cells()
+    assert len(story) <= 36
+    for cell in story:
+        if "parameters" not in cell["metadata"].get("tags", []):
+            assert len(cell["source"]) <= 16, "".join(cell["source"])[:80]
+    sources = ["".join(cell["source"]) for cell in story]
+    # the reader sees the network, the pipeline and model.fit itself, not a helper that hides them
+    assert any("history = model.fit(" in source for source in sources)
+    assert any("def build_reference_model" in source for source in sources)
+    assert any("def make_dataset" in source for source in sources)
+    # every story cell follows a sentence of prose
+    all_cells = cells()
+    for index, cell in enumerate(all_cells):
+        if cell in story and "parameters" not in cell["metadata"].get("tags", []):
+            before = [c for c in all_cells[:index] if not is_helper(c)][-1]
+            assert before["cell_type"] == "markdown", "".join(cell["source"])[:80]
 
 
 def test_no_removed_keras_apis():

@@ -56,14 +56,16 @@ def test_interrupted_run_left_a_backup_and_no_results(interrupted):
     assert 1 <= done < 3
     assert (output_dir / "backup" / "latest.weights.h5").is_file()
     assert not (output_dir / "metrics.json").exists() and not (output_dir / "submission.csv").exists()
+    assert json.loads((output_dir / "run.json").read_text())["status"] == "training"
 
 
 def test_rerun_with_other_settings_is_refused(interrupted, tmp_path):
-    output_dir, _ = interrupted
+    output_dir, done = interrupted
     with pytest.raises(papermill.PapermillExecutionError) as error:
         run_notebook(output_dir, workdir=tmp_path, DATASET="demo", EPOCHS=4, BATCH_SIZE=32)
     assert error.value.ename == "InputError"
-    assert "interrupted run with other settings" in error.value.evalue and "delete" in error.value.evalue
+    assert f"holds an interrupted run ({done} of 3 epochs done) made with other settings or data: epochs (3 then, 4 now)" in error.value.evalue
+    assert "delete" in error.value.evalue
     assert (output_dir / "backup" / "latest.weights.h5").is_file()  # the backup is kept
 
 
@@ -77,4 +79,5 @@ def test_rerun_resumes_without_repeating_epochs(interrupted, tmp_path):
     assert pd.read_csv(output_dir / "training_log.csv")["epoch"].tolist() == [0, 1, 2]
     assert metrics["validation_accuracy"] > 0.5
     assert not (output_dir / "backup").exists()  # deleted once training completed
+    assert json.loads((output_dir / "run.json").read_text())["status"] == "finished"
     assert len(pd.read_csv(output_dir / "submission.csv")) == metrics["test_rows"]

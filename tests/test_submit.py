@@ -47,7 +47,7 @@ def test_without_credentials_says_how_to_submit_by_hand(tmp_path, competition_da
     log = tmp_path / "kaggle_calls.jsonl"
     monkeypatch.setenv("PYTHONPATH", str(FAKE_KAGGLE))
     monkeypatch.setenv("FAKE_KAGGLE_LOG", str(log))
-    executed = run_notebook(tmp_path / "output", DATA_DIR=str(competition_data), EPOCHS=1, BATCH_SIZE=64, SUBMIT=True)
+    executed = run_notebook(tmp_path / "output", DATA_DIR=str(competition_data), MODEL="modern", EPOCHS=1, SUBMIT=True)
     text = notebook_text(executed)
     assert "SUBMIT is on but no Kaggle credentials were found" in text
     assert "kaggle competitions submit -c digit-recognizer" in text
