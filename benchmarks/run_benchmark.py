@@ -99,9 +99,10 @@ def main():
         speed = measure(params.get("RECIPE", "auto").replace("auto", "fast"), int(params.get("BATCH_SIZE", 0)),
                         mixed_precision=params.get("PRECISION", "auto") != "float32")
         print(json.dumps(speed, indent=2), flush=True)
+    commit = notebook_commit()  # before the run: the notebook may be edited while it trains
     metrics, seconds = run_notebook(args.data_dir.resolve(), output_dir.resolve(), args.p)
     row = {
-        "date": datetime.date.today().isoformat(), "commit": notebook_commit(), "machine": machine_name(metrics["device"]),
+        "date": datetime.date.today().isoformat(), "commit": commit, "machine": machine_name(metrics["device"]),
         "tensorflow": metrics["tensorflow"], "keras": metrics["keras"], "model": metrics.get("model", "reference"),
         "parameters": metrics["parameters"], "recipe": metrics["recipe"],
         "epochs": metrics["epochs"], "batch_size": metrics["batch_size"], "seed": metrics["seed"],
