@@ -2,6 +2,12 @@
 
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer -p EPOCHS 6
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer -p RECIPE reference -p EPOCHS 6
+    python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --models reference,modern -p EPOCHS 3
+    python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --models modern --seeds 42,7,123
+
+With --models and --seeds it runs every model with every seed, one after another in this one session, appends a
+row for each, and prints them side by side: seconds per epoch, images per second, validation accuracy, and each
+model's mean accuracy over the seeds.
 
 With --throughput, the same run first measures this machine's matmul rate and a plain model.fit against the
 notebook's training loop (benchmarks/throughput.py), so both land in one row from one machine.
@@ -80,28 +86,9 @@ def append_row(results, row):
         writer.writerows([*rows, row])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder with train.csv and test.csv")
-    parser.add_argument("--output-dir", type=Path, help="default: benchmarks/runs/<time>")
-    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.csv")
-    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter")
-    parser.add_argument("--throughput", action="store_true", help="also measure matmul rate and plain model.fit first")
-    args = parser.parse_args()
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    output_dir = args.output_dir or ROOT / "benchmarks" / "runs" / stamp
-    params = dict(args.p)
-    speed = {}
-    if args.throughput:
-        from throughput import measure
-        if params.get("MODEL", "reference") != "reference":
-            parser.error("--throughput measures the reference network only")
-        speed = measure(params.get("RECIPE", "auto").replace("auto", "fast"), int(params.get("BATCH_SIZE", 0)),
-                        mixed_precision=params.get("PRECISION", "auto") != "float32")
-        print(json.dumps(speed, indent=2), flush=True)
-    commit = notebook_commit()  # before the run: the notebook may be edited while it trains
-    metrics, seconds = run_notebook(args.data_dir.resolve(), output_dir.resolve(), args.p)
-    row = {
+def benchmark_row(metrics, seconds, commit, speed):
+    """One results.csv row from a run's metrics.json."""
+    return {
         "date": datetime.date.today().isoformat(), "commit": commit, "machine": machine_name(metrics["device"]),
         "tensorflow": metrics["tensorflow"], "keras": metrics["keras"], "model": metrics.get("model", "reference"),
         "parameters": metrics["parameters"], "recipe": metrics["recipe"],
@@ -118,8 +105,64 @@ def main():
         **{name: speed.get(name, "") for name in SPEED_COLUMNS},
         "command": shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
     }
-    append_row(args.results, row)
-    print(json.dumps(row, indent=2))
+
+
+def side_by_side(rows):
+    """A markdown table of the runs, then each model's mean accuracy over seeds and its seconds per epoch."""
+    lines = ["| model | seed | epochs | seconds per epoch | training images/s | validation accuracy | whole run, s |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['model']} | {r['seed']} | {r['epochs']} | {r['epoch_seconds']} | {r['train_images_per_second']} | "
+              f"{r['validation_accuracy']:.4f} | {r['run_seconds']} |" for r in rows]
+    lines.append("")
+    per_epoch = {}
+    for model in dict.fromkeys(r["model"] for r in rows):
+        accuracy = np.array([r["validation_accuracy"] for r in rows if r["model"] == model])
+        per_epoch[model] = float(np.median([r["epoch_seconds"] for r in rows if r["model"] == model]))
+        error = accuracy.std(ddof=1) / np.sqrt(len(accuracy)) if len(accuracy) > 1 else float("nan")
+        lines.append(f"{model}: mean validation accuracy {accuracy.mean():.4f} +- {error:.4f} (standard error, "
+                     f"{len(accuracy)} seed(s)); median {per_epoch[model]:.1f} s of training per epoch")
+    if len(per_epoch) > 1:
+        fastest = min(per_epoch, key=per_epoch.get)
+        lines += [f"{model}: {seconds / per_epoch[fastest]:.2f} x the training time per epoch of {fastest}"
+                  for model, seconds in per_epoch.items() if model != fastest]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, required=True, help="folder with train.csv and test.csv")
+    parser.add_argument("--output-dir", type=Path, help="default: benchmarks/runs/<time>")
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.csv")
+    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter")
+    parser.add_argument("--throughput", action="store_true", help="also measure matmul rate and plain model.fit first")
+    parser.add_argument("--models", help="comma-separated MODEL values, run one after another and compared side by side")
+    parser.add_argument("--seeds", help="comma-separated SEED values; each model runs once with each seed")
+    args = parser.parse_args()
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    output_dir = args.output_dir or ROOT / "benchmarks" / "runs" / stamp
+    params = dict(args.p)
+    speed = {}
+    if args.throughput:
+        from throughput import measure
+        if params.get("MODEL", "reference") != "reference" or args.models:
+            parser.error("--throughput measures the reference network only")
+        speed = measure(params.get("RECIPE", "auto").replace("auto", "fast"), int(params.get("BATCH_SIZE", 0)),
+                        mixed_precision=params.get("PRECISION", "auto") != "float32")
+        print(json.dumps(speed, indent=2), flush=True)
+    commit = notebook_commit()  # before the run: the notebook may be edited while it trains
+    runs = [([], output_dir)]
+    if args.models or args.seeds:
+        models = args.models.split(",") if args.models else [None]
+        seeds = args.seeds.split(",") if args.seeds else [None]
+        runs = [([("MODEL", m)] * bool(m) + [("SEED", s)] * bool(s), output_dir / f"{m or 'model'}-seed{s or 'default'}")
+                for m in models for s in seeds]
+    rows = []
+    for extra, folder in runs:
+        metrics, seconds = run_notebook(args.data_dir.resolve(), folder.resolve(), [*args.p, *extra])
+        rows.append(benchmark_row(metrics, seconds, commit, speed))
+        append_row(args.results, rows[-1])
+        print(json.dumps(rows[-1], indent=2), flush=True)
+    print(side_by_side(rows))
 
 
 if __name__ == "__main__":

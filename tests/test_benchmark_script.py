@@ -1,0 +1,27 @@
+"""The benchmark script's side-by-side summary of two networks over several seeds."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from run_benchmark import side_by_side, steady_epoch_seconds  # noqa: E402
+
+
+def row(model, seed, epoch_seconds, accuracy):
+    return dict(model=model, seed=seed, epochs=20, epoch_seconds=epoch_seconds, train_images_per_second=1000,
+                validation_accuracy=accuracy, run_seconds=600)
+
+
+def test_side_by_side_means_over_seeds_and_compares_epoch_times():
+    text = side_by_side([row("reference", 42, 120.0, 0.9948), row("modern", 42, 30.0, 0.9960),
+                         row("modern", 7, 28.0, 0.9950), row("modern", 123, 29.0, 0.9955)])
+    assert "| modern | 7 | 20 | 28.0 | 1000 | 0.9950 | 600 |" in text
+    assert "modern: mean validation accuracy 0.9955 +- 0.0003 (standard error, 3 seed(s)); median 29.0 s" in text
+    assert "reference: 4.14 x the training time per epoch of modern" in text
+
+
+def test_epoch_seconds_leave_out_the_first_epoch_and_reused_members():
+    assert steady_epoch_seconds({"epoch_seconds": [50.0, 30.0, 31.0, 29.0]}) == 30.0
+    members = [{"epoch_seconds": [40.0, 20.0, 22.0], "reused": False}, {"epoch_seconds": [90.0, 90.0], "reused": True}]
+    assert steady_epoch_seconds({"members": members}) == 21.0
