@@ -4,6 +4,12 @@
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer -p RECIPE reference -p EPOCHS 6
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --models reference,modern -p EPOCHS 3
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --models modern --seeds 42,7,123
+    python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/modern-ensemble10 \
+        --submission modern-ensemble10 -p MODEL modern -p ENSEMBLE 10
+
+With --submission NAME, the run's submission.csv and metrics.json are copied to benchmarks/submissions/NAME/, so
+the scores of headline configurations can be checked on Kaggle's test digits. Give long runs an --output-dir
+outside the checkout: a rerun with the same folder reuses finished ensemble members and resumes the interrupted one.
 
 With --models and --seeds it runs every model with every seed, one after another in this one session, appends a
 row for each, and prints them side by side: seconds per epoch, images per second, validation accuracy, and each
@@ -18,6 +24,7 @@ import csv
 import datetime
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -35,7 +42,7 @@ COLUMNS = [
     "date", "commit", "machine", "tensorflow", "keras", "model", "parameters", "recipe", "epochs", "batch_size", "seed",
     "ensemble", "tta", "run_seconds", "train_seconds", "epoch_seconds", "train_images_per_second", "validation_accuracy",
     "validation_accuracy_without_tta",
-    "best_epoch", "predict_seconds", "precision", *SPEED_COLUMNS, "command",
+    "kept_epoch", "predict_seconds", "precision", *SPEED_COLUMNS, "command",
 ]
 
 
@@ -80,10 +87,16 @@ def append_row(results, row):
             rows = list(csv.DictReader(handle))
     for old in rows:  # rows from before the model setting were all the reference network
         old.setdefault("model", "reference")
+        old.setdefault("kept_epoch", old.pop("best_epoch", ""))  # older runs kept the epoch best on validation
     with results.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="", extrasaction="ignore")
         writer.writeheader()
         writer.writerows([*rows, row])
+
+
+def rounded(value):
+    """An accuracy as four decimals, or empty where the run had none."""
+    return "" if value is None else f"{value:.4f}"
 
 
 def benchmark_row(metrics, seconds, commit, speed):
@@ -97,10 +110,9 @@ def benchmark_row(metrics, seconds, commit, speed):
         "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
         "epoch_seconds": steady_epoch_seconds(metrics),
         "train_images_per_second": metrics["train_images_per_second"],
-        "validation_accuracy": round(metrics["validation_accuracy"], 4),
-        "validation_accuracy_without_tta": "" if metrics.get("validation_accuracy_without_tta") is None
-        else round(metrics["validation_accuracy_without_tta"], 4),
-        "best_epoch": "/".join(map(str, np.atleast_1d(metrics["best_epoch"]))),
+        "validation_accuracy": rounded(metrics["validation_accuracy"]),
+        "validation_accuracy_without_tta": rounded(metrics.get("validation_accuracy_without_tta")),
+        "kept_epoch": metrics["kept_epoch"],
         "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
         **{name: speed.get(name, "") for name in SPEED_COLUMNS},
         "command": shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
@@ -112,11 +124,12 @@ def side_by_side(rows):
     lines = ["| model | seed | epochs | seconds per epoch | training images/s | validation accuracy | whole run, s |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {r['model']} | {r['seed']} | {r['epochs']} | {r['epoch_seconds']} | {r['train_images_per_second']} | "
-              f"{r['validation_accuracy']:.4f} | {r['run_seconds']} |" for r in rows]
+              f"{r['validation_accuracy'] or 'none'} | {r['run_seconds']} |" for r in rows]
     lines.append("")
     per_epoch = {}
     for model in dict.fromkeys(r["model"] for r in rows):
-        accuracy = np.array([r["validation_accuracy"] for r in rows if r["model"] == model])
+        scored = [r for r in rows if r["model"] == model and r["validation_accuracy"] != ""]  # VALIDATION_RATIO 0: none
+        accuracy = np.array([float(r["validation_accuracy"]) for r in scored])
         per_epoch[model] = float(np.median([r["epoch_seconds"] for r in rows if r["model"] == model]))
         error = accuracy.std(ddof=1) / np.sqrt(len(accuracy)) if len(accuracy) > 1 else float("nan")
         lines.append(f"{model}: mean validation accuracy {accuracy.mean():.4f} +- {error:.4f} (standard error, "
@@ -137,6 +150,8 @@ def main():
     parser.add_argument("--throughput", action="store_true", help="also measure matmul rate and plain model.fit first")
     parser.add_argument("--models", help="comma-separated MODEL values, run one after another and compared side by side")
     parser.add_argument("--seeds", help="comma-separated SEED values; each model runs once with each seed")
+    parser.add_argument("--submission", metavar="NAME", 
+                        help="copy submission.csv and metrics.json to benchmarks/submissions/NAME/")
     args = parser.parse_args()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     output_dir = args.output_dir or ROOT / "benchmarks" / "runs" / stamp
@@ -151,6 +166,8 @@ def main():
         print(json.dumps(speed, indent=2), flush=True)
     commit = notebook_commit()  # before the run: the notebook may be edited while it trains
     runs = [([], output_dir)]
+    if args.submission and (args.models or args.seeds):
+        parser.error("--submission saves the submission of one run: leave out --models and --seeds")
     if args.models or args.seeds:
         models = args.models.split(",") if args.models else [None]
         seeds = args.seeds.split(",") if args.seeds else [None]
@@ -162,6 +179,12 @@ def main():
         rows.append(benchmark_row(metrics, seconds, commit, speed))
         append_row(args.results, rows[-1])
         print(json.dumps(rows[-1], indent=2), flush=True)
+    if args.submission:
+        saved = ROOT / "benchmarks" / "submissions" / args.submission
+        saved.mkdir(parents=True, exist_ok=True)
+        for name in ("submission.csv", "metrics.json"):
+            shutil.copyfile(runs[0][1] / name, saved / name)
+        print("Saved the submission and its metrics in", saved)
     print(side_by_side(rows))
 
 
