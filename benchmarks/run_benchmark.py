@@ -150,7 +150,7 @@ def main():
     parser.add_argument("--throughput", action="store_true", help="also measure matmul rate and plain model.fit first")
     parser.add_argument("--models", help="comma-separated MODEL values, run one after another and compared side by side")
     parser.add_argument("--seeds", help="comma-separated SEED values; each model runs once with each seed")
-    parser.add_argument("--submission", metavar="NAME", 
+    parser.add_argument("--submission", metavar="NAME",
                         help="copy submission.csv and metrics.json to benchmarks/submissions/NAME/")
     args = parser.parse_args()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
