@@ -16,8 +16,8 @@ def tagged_cells(*tags):
 
 
 def notebook_namespace(seed=42, tags=MODEL_TAGS):
-    """Execute the tagged cells (the imports always first) in a fresh namespace and return it."""
-    namespace = {"SEED": seed}
-    for source in tagged_cells("imports", *tags):
+    """Execute the tagged cells (the backend choice and the imports always first) in a fresh namespace and return it."""
+    namespace = {"SEED": seed, "BACKEND": "auto", "CPU_DEVICES": 1}  # the settings the cells below read
+    for source in tagged_cells("backend", "imports", *tags):
         exec(source, namespace)
     return namespace

@@ -39,8 +39,8 @@ SPEED_COLUMNS = [  # from --throughput
     "notebook_fit_images_per_second",
 ]
 COLUMNS = [
-    "date", "commit", "machine", "tensorflow", "keras", "model", "parameters", "recipe", "epochs", "batch_size", "seed",
-    "ensemble", "tta", "run_seconds", "train_seconds", "epoch_seconds", "train_images_per_second", "validation_accuracy",
+    "date", "commit", "machine", "backend", "tensorflow", "keras", "model", "parameters", "recipe", "epochs", "batch_size",
+    "seed", "ensemble", "tta", "run_seconds", "train_seconds", "epoch_seconds", "train_images_per_second", "validation_accuracy",
     "validation_accuracy_without_tta",
     "kept_epoch", "predict_seconds", "precision", *SPEED_COLUMNS, "command",
 ]
@@ -88,6 +88,7 @@ def append_row(results, row):
     for old in rows:  # rows from before the model setting were all the reference network
         old.setdefault("model", "reference")
         old.setdefault("kept_epoch", old.pop("best_epoch", ""))  # older runs kept the epoch best on validation
+        old.setdefault("backend", f"tensorflow {old['tensorflow']}")  # older runs all ran on TensorFlow
     with results.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="", extrasaction="ignore")
         writer.writeheader()
@@ -103,7 +104,7 @@ def benchmark_row(metrics, seconds, commit, speed):
     """One results.csv row from a run's metrics.json."""
     return {
         "date": datetime.date.today().isoformat(), "commit": commit, "machine": machine_name(metrics["device"]),
-        "tensorflow": metrics["tensorflow"], "keras": metrics["keras"], "model": metrics.get("model", "reference"),
+        "backend": metrics["backend"], "keras": metrics["keras"], "model": metrics.get("model", "reference"),
         "parameters": metrics["parameters"], "recipe": metrics["recipe"],
         "epochs": metrics["epochs"], "batch_size": metrics["batch_size"], "seed": metrics["seed"],
         "ensemble": metrics.get("ensemble", 1), "tta": metrics.get("tta", 0),

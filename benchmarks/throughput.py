@@ -65,7 +65,7 @@ class StepTimer:
 
 
 def time_fit(ns, recipe, steps, warmup, pipeline, policy, jit_compile=False):
-    """Images/s of model.fit, fed either in-memory arrays ('plain') or the notebook's tf.data pipeline."""
+    """Images/s of model.fit, fed either in-memory arrays ('plain') or the notebook's Batches pipeline."""
     np, keras = ns["np"], ns["keras"]
     keras.mixed_precision.set_global_policy(policy)
     batch_size = recipe["batch_size"]
@@ -81,8 +81,8 @@ def time_fit(ns, recipe, steps, warmup, pipeline, policy, jit_compile=False):
     if pipeline == "plain":
         model.fit(x, np.eye(10, dtype=np.float32)[y], batch_size=batch_size, epochs=1, callbacks=[timer.callback], verbose=0)
     else:
-        data = ns["make_dataset"](x, y, batch_size, recipe)
-        model.fit(data, epochs=1, callbacks=[timer.callback], verbose=0)
+        data = ns["Batches"](x, y, recipe)
+        model.fit(data, epochs=1, callbacks=[timer.callback], verbose=0, shuffle=False)
     return timer.images_per_second(batch_size)
 
 

@@ -26,24 +26,43 @@ def test_both_networks_recipes_and_pipeline_load(ns):
     assert modern.count_params() == 326_826
     assert not any(type(layer).__name__ in ("MaxPooling2D",) for layer in modern.layers)
     assert sum(type(layer).__name__ == "BatchNormalization" for layer in modern.layers) == 7
-    images = np.zeros((4, 28, 28, 1), dtype="float32")
-    batches = list(ns["make_dataset"](images, np.arange(4), 2, ns["RECIPES"]["fast"]))
-    assert len(batches) == 2 and tuple(batches[0][0].shape) == (2, 28, 28, 1) and tuple(batches[0][1].shape) == (2, 10)
+    images = np.zeros((5, 28, 28, 1), dtype="float32")
+    batches = ns["Batches"](images, np.arange(5), dict(ns["RECIPES"]["fast"], batch_size=2))
+    assert len(batches) == 3 and batches[0][0].shape == (2, 28, 28, 1) and batches[0][1].shape == (2, 10)
+    assert batches[2][0].shape == (1, 28, 28, 1)  # the last batch holds the rest
 
 
-def augmented_epochs(ns, seed, epochs=2):
-    """Every augmented batch of `epochs` passes over the same 64 random digits."""
+def augmented_epochs(ns, seed, epochs=2, first_epoch=0):
+    """Every augmented batch, with its labels, of `epochs` passes over the same 64 random digits."""
     rng = np.random.default_rng(0)
     images = rng.random((64, 28, 28, 1), dtype=np.float32)
-    dataset = ns["make_dataset"](images, np.arange(64) % 10, 32, ns["RECIPES"]["modern"], seed=seed)
-    return [np.concatenate([batch[0].numpy() for batch in dataset]) for _ in range(epochs)]
+    recipe = dict(ns["RECIPES"]["modern"], batch_size=32)
+    batches = ns["Batches"](images, np.arange(64) % 10, recipe, seed=seed, first_epoch=first_epoch)
+    passes = []
+    for _ in range(epochs):
+        passes.append([np.concatenate(parts) for parts in zip(*[batches[i] for i in range(len(batches))])])
+        batches.on_epoch_end()  # as Keras calls it after each epoch
+    return passes
 
 
 def test_augmentation_is_repeatable_from_the_seed_and_new_each_epoch(ns):
     first, second = augmented_epochs(ns, seed=7), augmented_epochs(ns, seed=7)
-    assert all(np.array_equal(a, b) for a, b in zip(first, second))  # a rerun sees the same batches
-    assert not np.allclose(first[0], first[1])  # each epoch is augmented anew
-    assert not np.allclose(first[0], augmented_epochs(ns, seed=8)[0])  # another seed, other batches
+    assert all(np.array_equal(a, b) for one, other in zip(first, second) for a, b in zip(one, other))  # a rerun sees the same
+    assert not np.allclose(first[0][0], first[1][0])  # each epoch is augmented anew
+    assert not np.array_equal(first[0][1], first[1][1])  # and shuffled anew: the labels come in another order
+    assert not np.allclose(first[0][0], augmented_epochs(ns, seed=8)[0][0])  # another seed, other batches
+    resumed = augmented_epochs(ns, seed=7, epochs=1, first_epoch=1)  # a run resumed after its first epoch
+    assert all(np.array_equal(a, b) for a, b in zip(resumed[0], first[1]))
+
+
+def test_augmentation_moves_the_digit_and_keeps_its_ink(ns):
+    image = np.zeros((1, 28, 28, 1), dtype=np.float32)
+    image[0, 10:18, 12:16] = 1.0  # a bar in the middle
+    moved = ns["random_affine"](np.repeat(image, 16, axis=0), ns["RECIPES"]["modern"], np.random.default_rng(0))
+    assert moved.shape == (16, 28, 28, 1) and 0 <= moved.min() and moved.max() <= 1.0 + 1e-6
+    assert not np.allclose(moved, image)  # transformed
+    ink = moved.sum(axis=(1, 2, 3)) / image.sum()
+    assert ((0.7 < ink) & (ink < 1.35)).all()  # zoom of at most 10% changes the ink by about 20% at most
 
 
 def test_json_bookkeeping_is_atomic_and_never_writes_nan(ns, tmp_path):

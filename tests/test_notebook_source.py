@@ -7,7 +7,7 @@ from conftest import NOTEBOOK
 
 REQUIRED_PARAMETERS = {
     "DATASET", "DATA_DIR", "OUTPUT_DIR", "MODEL", "EPOCHS", "ENSEMBLE", "TTA", "SUBMIT", "USE_DRIVE",
-    "RECIPE", "BATCH_SIZE", "VALIDATION_RATIO", "SEED", "PRECISION", "XLA", "CPU_DEVICES",
+    "RECIPE", "BATCH_SIZE", "VALIDATION_RATIO", "SEED", "PRECISION", "XLA", "CPU_DEVICES", "BACKEND",
 }
 
 
@@ -44,7 +44,8 @@ def test_one_parameters_cell_with_colab_forms():
     # the everyday settings come first, the advanced ones after their heading
     lines = source.splitlines()
     advanced = next(i for i, line in enumerate(lines) if "Advanced" in line)
-    assert all(name not in "\n".join(lines[:advanced]) for name in ("PRECISION", "XLA", "CPU_DEVICES", "BATCH_SIZE"))
+    assert all(name not in "\n".join(lines[:advanced]) for name in ("PRECISION", "XLA", "CPU_DEVICES", "BATCH_SIZE", "BACKEND"))
+    assert defaults["BACKEND"] == "auto"
 
 
 def test_helper_cells_fold_in_colab_and_jupyter():
@@ -65,7 +66,7 @@ def test_story_is_short_and_shows_the_training_call():
     # the reader sees the network, the pipeline and model.fit itself, not a helper that hides them
     assert any("history = model.fit(" in source for source in sources)
     assert any("def build_reference_model" in source for source in sources)
-    assert any("def make_dataset" in source for source in sources)
+    assert any("class Batches" in source for source in sources)
     # every story cell follows a sentence of prose
     all_cells = cells()
     for index, cell in enumerate(all_cells):
