@@ -15,9 +15,9 @@ def tagged_cells(*tags):
             if c["cell_type"] == "code" and set(c["metadata"].get("tags", [])) & set(tags)]
 
 
-def notebook_namespace(seed=42, tags=MODEL_TAGS):
+def notebook_namespace(seed=42, tags=MODEL_TAGS, **settings):
     """Execute the tagged cells (the backend choice and the imports always first) in a fresh namespace and return it."""
-    namespace = {"SEED": seed, "BACKEND": "auto", "CPU_DEVICES": 1}  # the settings the cells below read
+    namespace = {"SEED": seed, "BACKEND": "auto", "CPU_DEVICES": 1, **settings}  # the settings the cells below read
     for source in tagged_cells("backend", "imports", *tags):
         exec(source, namespace)
     return namespace

@@ -11,9 +11,11 @@ With --submission NAME, the run's submission.csv and metrics.json are copied to 
 the scores of headline configurations can be checked on Kaggle's test digits. Give long runs an --output-dir
 outside the checkout: a rerun with the same folder reuses finished ensemble members and resumes the interrupted one.
 
-With --models and --seeds it runs every model with every seed, one after another in this one session, appends a
-row for each, and prints them side by side: seconds per epoch, images per second, validation accuracy, and each
-model's mean accuracy over the seeds.
+    python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --backends tensorflow,jax -p MODEL modern
+
+With --models, --seeds and --backends it runs every model with every seed on every backend, one after another in
+this one session, appends a row for each, and prints them side by side: seconds per epoch, images per second,
+validation accuracy, and each model's (and backend's) mean accuracy over the seeds.
 
 With --throughput, the same run first measures this machine's matmul rate and a plain model.fit against the
 notebook's training loop (benchmarks/throughput.py), so both land in one row from one machine.
@@ -121,17 +123,22 @@ def benchmark_row(metrics, seconds, commit, speed):
 
 
 def side_by_side(rows):
-    """A markdown table of the runs, then each model's mean accuracy over seeds and its seconds per epoch."""
+    """A markdown table of the runs, then each model's (and backend's) mean accuracy over seeds and seconds per epoch."""
+    several_backends = len({r.get("backend", "").split(" ")[0] for r in rows}) > 1
+
+    def group(r):
+        return f"{r['model']} on {r['backend'].split(' ')[0]}" if several_backends else r["model"]
+
     lines = ["| model | seed | epochs | seconds per epoch | training images/s | validation accuracy | whole run, s |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {r['model']} | {r['seed']} | {r['epochs']} | {r['epoch_seconds']} | {r['train_images_per_second']} | "
+    lines += [f"| {group(r)} | {r['seed']} | {r['epochs']} | {r['epoch_seconds']} | {r['train_images_per_second']} | "
               f"{r['validation_accuracy'] or 'none'} | {r['run_seconds']} |" for r in rows]
     lines.append("")
     per_epoch = {}
-    for model in dict.fromkeys(r["model"] for r in rows):
-        scored = [r for r in rows if r["model"] == model and r["validation_accuracy"] != ""]  # VALIDATION_RATIO 0: none
+    for model in dict.fromkeys(map(group, rows)):
+        scored = [r for r in rows if group(r) == model and r["validation_accuracy"] != ""]  # VALIDATION_RATIO 0: none
         accuracy = np.array([float(r["validation_accuracy"]) for r in scored])
-        per_epoch[model] = float(np.median([r["epoch_seconds"] for r in rows if r["model"] == model]))
+        per_epoch[model] = float(np.median([r["epoch_seconds"] for r in rows if group(r) == model]))
         error = accuracy.std(ddof=1) / np.sqrt(len(accuracy)) if len(accuracy) > 1 else float("nan")
         lines.append(f"{model}: mean validation accuracy {accuracy.mean():.4f} +- {error:.4f} (standard error, "
                      f"{len(accuracy)} seed(s)); median {per_epoch[model]:.1f} s of training per epoch")
@@ -151,6 +158,7 @@ def main():
     parser.add_argument("--throughput", action="store_true", help="also measure matmul rate and plain model.fit first")
     parser.add_argument("--models", help="comma-separated MODEL values, run one after another and compared side by side")
     parser.add_argument("--seeds", help="comma-separated SEED values; each model runs once with each seed")
+    parser.add_argument("--backends", help="comma-separated BACKEND values; each model and seed runs on each")
     parser.add_argument("--submission", metavar="NAME",
                         help="copy submission.csv and metrics.json to benchmarks/submissions/NAME/")
     args = parser.parse_args()
@@ -167,13 +175,13 @@ def main():
         print(json.dumps(speed, indent=2), flush=True)
     commit = notebook_commit()  # before the run: the notebook may be edited while it trains
     runs = [([], output_dir)]
-    if args.submission and (args.models or args.seeds):
-        parser.error("--submission saves the submission of one run: leave out --models and --seeds")
-    if args.models or args.seeds:
-        models = args.models.split(",") if args.models else [None]
-        seeds = args.seeds.split(",") if args.seeds else [None]
-        runs = [([("MODEL", m)] * bool(m) + [("SEED", s)] * bool(s), output_dir / f"{m or 'model'}-seed{s or 'default'}")
-                for m in models for s in seeds]
+    if args.submission and (args.models or args.seeds or args.backends):
+        parser.error("--submission saves the submission of one run: leave out --models, --seeds and --backends")
+    if args.models or args.seeds or args.backends:
+        models, seeds, backends = ((arg.split(",") if arg else [None]) for arg in (args.models, args.seeds, args.backends))
+        runs = [([("MODEL", m)] * bool(m) + [("SEED", s)] * bool(s) + [("BACKEND", b)] * bool(b),
+                 output_dir / (f"{m or 'model'}-seed{s or 'default'}" + (f"-{b}" if b else "")))
+                for m in models for s in seeds for b in backends]
     rows = []
     for extra, folder in runs:
         metrics, seconds = run_notebook(args.data_dir.resolve(), folder.resolve(), [*args.p, *extra])

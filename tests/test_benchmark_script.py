@@ -21,6 +21,13 @@ def test_side_by_side_means_over_seeds_and_compares_epoch_times():
     assert "reference: 4.14 x the training time per epoch of modern" in text
 
 
+def test_side_by_side_compares_backends():
+    rows = [dict(row("modern", 42, 20.0, 0.9960), backend="tensorflow 2.20.0"), dict(row("modern", 42, 80.0, 0.9955), backend="jax 0.7.2")]
+    text = side_by_side(rows)
+    assert "| modern on jax | 42 | 20 | 80.0 | 1000 | 0.9955 | 600 |" in text
+    assert "modern on jax: 4.00 x the training time per epoch of modern on tensorflow" in text
+
+
 def test_epoch_seconds_leave_out_the_first_epoch_and_reused_members():
     assert steady_epoch_seconds({"epoch_seconds": [50.0, 30.0, 31.0, 29.0]}) == 30.0
     members = [{"epoch_seconds": [40.0, 20.0, 22.0], "reused": False}, {"epoch_seconds": [90.0, 90.0], "reused": True}]
