@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 import papermill
@@ -59,3 +60,19 @@ def write_competition_csvs(folder, train_rows=200, test_rows=30):
     train.to_csv(folder / "train.csv", index=False)
     test.to_csv(folder / "test.csv", index=False)
     return train, test
+
+
+TTA_VIEWS = [(0, 0), (-1, 0), (0, -1)]  # the image and the notebook's first two shifts (rows, columns)
+
+
+def shifted(images, dy, dx):
+    """Move images dy rows down and dx columns right, filling with black."""
+    moved = np.zeros_like(images)
+    moved[:, max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)] = images[:, max(-dy, 0):28 - max(dy, 0), max(-dx, 0):28 - max(dx, 0)]
+    return moved
+
+
+def ensemble_probabilities(output_dir, images, members=2):
+    """What a run with ENSEMBLE 2 and TTA 2 predicts: its members' probabilities averaged over the TTA views."""
+    models = [keras.models.load_model(output_dir / f"member_{n}" / "digit_cnn.keras") for n in range(1, members + 1)]
+    return np.mean([m.predict(shifted(images, dy, dx), verbose=0) for m in models for dy, dx in TTA_VIEWS], axis=0)

@@ -8,9 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from conftest import PIXELS, run_notebook
-
-TTA_VIEWS = [(0, 0), (-1, 0), (0, -1)]  # the image and the notebook's first two shifts (rows, columns)
+from conftest import PIXELS, ensemble_probabilities, run_notebook
 
 
 @pytest.fixture(scope="module")
@@ -18,18 +16,6 @@ def ensemble_run(tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("ensemble") / "output"
     run_notebook(output_dir, DATASET="demo", MODEL="modern", EPOCHS=2, BATCH_SIZE=32, ENSEMBLE=2, TTA=2)
     return output_dir
-
-
-def shifted(images, dy, dx):
-    """Move images dy rows down and dx columns right, filling with black."""
-    moved = np.zeros_like(images)
-    moved[:, max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)] = images[:, max(-dy, 0):28 - max(dy, 0), max(-dx, 0):28 - max(dx, 0)]
-    return moved
-
-
-def ensemble_probabilities(output_dir, images):
-    members = [keras.models.load_model(output_dir / f"member_{n}" / "digit_cnn.keras") for n in (1, 2)]
-    return np.mean([m.predict(shifted(images, dy, dx), verbose=0) for m in members for dy, dx in TTA_VIEWS], axis=0)
 
 
 def test_each_member_has_its_own_model_log_and_record(ensemble_run):
