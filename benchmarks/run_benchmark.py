@@ -90,7 +90,8 @@ def append_row(results, row):
     for old in rows:  # rows from before the model setting were all the reference network
         old.setdefault("model", "reference")
         old.setdefault("kept_epoch", old.pop("best_epoch", ""))  # older runs kept the epoch best on validation
-        old.setdefault("backend", f"tensorflow {old['tensorflow']}")  # older runs all ran on TensorFlow
+        if old.get("tensorflow"):  # rows from before the backend column ran on TensorFlow and name its version
+            old.setdefault("backend", f"tensorflow {old['tensorflow']}")
     with results.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="", extrasaction="ignore")
         writer.writeheader()
