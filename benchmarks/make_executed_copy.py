@@ -1,7 +1,11 @@
 """Regenerate assets/digit_recognizer_executed.ipynb: the notebook run with its default settings on the competition
 data, outputs kept, so GitHub shows a reader every figure and number; the README's figures come from the same run.
 
-    python benchmarks/make_executed_copy.py --data-dir ../shared/data/digit-recognizer
+    python benchmarks/make_executed_copy.py --data-dir ../shared/data/digit-recognizer --submission reference
+
+The run appends its row to benchmarks/results.csv, as benchmarks/run_benchmark.py does, and with --submission NAME
+keeps its submission.csv and metrics.json under benchmarks/submissions/NAME/. After an edit to the notebook's text
+alone, --text-only copies the markdown cells into the executed copy without a run (its code cells must still match).
 
 The run happens in a temporary folder (data/ links to the CSVs, output/ collects what it writes), so the copy names no
 path of this machine; TensorFlow's log lines on stderr are left out. With -p NAME VALUE it runs other settings, for a
@@ -11,12 +15,15 @@ quick try (-p DATASET demo -p EPOCHS 1); the copy then shows them in papermill's
 import argparse
 import ast
 import json
+import shlex
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import papermill
+from run_benchmark import append_row, benchmark_row, notebook_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "digit_recognizer.ipynb"
@@ -50,13 +57,40 @@ def value(text):
         return text
 
 
+def refresh_text(copy):
+    """Copy the notebook's markdown cells into the executed copy; refused where a code cell differs."""
+    source, executed = json.loads(NOTEBOOK.read_text()), json.loads(copy.read_text())
+    injected = [c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    executed_code = [c for c in executed["cells"] if c["cell_type"] == "code" and c not in injected]
+    code = [c for c in source["cells"] if c["cell_type"] == "code"]
+    if ["".join(c["source"]) for c in code] != ["".join(c["source"]) for c in executed_code]:
+        sys.exit("The notebook's code differs from the executed copy's: run this script without --text-only.")
+    outputs, cells = iter(executed_code), []
+    for cell in source["cells"]:
+        cells.append(next(outputs) if cell["cell_type"] == "code" else cell)
+        if "parameters" in cell["metadata"].get("tags", []):
+            cells += injected
+    executed["cells"] = cells
+    copy.write_text(json.dumps(executed, indent=1, ensure_ascii=False) + "\n")
+    print(f"Copied the notebook's text into {copy}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder with the competition's train.csv and test.csv")
+    parser.add_argument("--data-dir", type=Path, help="folder with the competition's train.csv and test.csv")
     parser.add_argument("--copy", type=Path, default=COPY, help="where to write the executed notebook")
     parser.add_argument("--figures", type=Path, default=ROOT / "assets", help="where to copy the run's figures")
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter")
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.csv", help="results file to append to")
+    parser.add_argument("--submission", metavar="NAME",
+                        help="copy submission.csv and metrics.json to benchmarks/submissions/NAME/")
+    parser.add_argument("--text-only", action="store_true", help="copy the notebook's markdown cells, run nothing")
     args = parser.parse_args()
+    if args.text_only:
+        return refresh_text(args.copy)
+    if not args.data_dir:
+        parser.error("--data-dir is required unless --text-only")
+    commit = notebook_commit()
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary).resolve()
         (folder / "data").mkdir()
@@ -64,7 +98,17 @@ def main():
             (folder / "data" / name).symlink_to((args.data_dir / name).resolve())
         executed = folder / "executed.ipynb"
         parameters = {name: value(text) for name, text in args.p}
+        started = time.perf_counter()
         papermill.execute_notebook(str(NOTEBOOK), str(executed), parameters=parameters, cwd=str(folder), progress_bar=False)
+        seconds = time.perf_counter() - started
+        metrics = json.loads((folder / "output" / "metrics.json").read_text())
+        command = shlex.join(["python", "benchmarks/make_executed_copy.py", *sys.argv[1:]])
+        append_row(args.results, benchmark_row(metrics, seconds, commit, {}, command))
+        if args.submission:
+            saved = ROOT / "benchmarks" / "submissions" / args.submission
+            saved.mkdir(parents=True, exist_ok=True)
+            for name in ("submission.csv", "metrics.json"):
+                shutil.copyfile(folder / "output" / name, saved / name)
         notebook = clean(json.loads(executed.read_text()), folder)
         args.copy.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
         args.figures.mkdir(parents=True, exist_ok=True)

@@ -103,7 +103,7 @@ def rounded(value):
     return "" if value is None else f"{value:.4f}"
 
 
-def benchmark_row(metrics, seconds, commit, speed):
+def benchmark_row(metrics, seconds, commit, speed, command=None):
     """One results.csv row from a run's metrics.json."""
     return {
         "date": datetime.date.today().isoformat(), "commit": commit, "machine": machine_name(metrics["device"]),
@@ -119,7 +119,7 @@ def benchmark_row(metrics, seconds, commit, speed):
         "kept_epoch": metrics["kept_epoch"],
         "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
         **{name: speed.get(name, "") for name in SPEED_COLUMNS},
-        "command": shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
+        "command": command or shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
     }
 
 
