@@ -18,23 +18,34 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 
+def validation_split(metrics, data_dir):
+    """The run's validation digits and labels, drawn again from train.csv as the notebook drew them."""
+    train = pd.read_csv(data_dir / "train.csv")
+    images = train.drop(columns="label").to_numpy("float32").reshape(-1, 28, 28, 1) / 255.0
+    _, x_val, _, y_val = train_test_split(images, train["label"].to_numpy(), test_size=metrics["validation_rows"],
+                                          stratify=train["label"], random_state=metrics["seed"])
+    if np.bincount(y_val, minlength=10).tolist() != metrics["validation_class_counts"]:
+        raise SystemExit("This train.csv does not give the run's validation split; pass the data folder the run used.")
+    return x_val, y_val
+
+
+def member_probabilities(run, images, numbers):
+    """Predicted probabilities of the run's members with these numbers (1 is the first), one array each."""
+    return [keras.models.load_model(run / f"member_{n}" / "digit_cnn.keras").predict(images, batch_size=1024, verbose=0)
+            for n in numbers]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, required=True, help="OUTPUT_DIR of a finished run with ENSEMBLE > 1")
     parser.add_argument("--data-dir", type=Path, required=True, help="folder with the train.csv the run used")
     args = parser.parse_args()
     metrics = json.loads((args.run / "metrics.json").read_text())
-    train = pd.read_csv(args.data_dir / "train.csv")
-    images = train.drop(columns="label").to_numpy("float32").reshape(-1, 28, 28, 1) / 255.0
-    _, x_val, _, y_val = train_test_split(images, train["label"].to_numpy(), test_size=metrics["validation_rows"],
-                                          stratify=train["label"], random_state=metrics["seed"])
-    if np.bincount(y_val, minlength=10).tolist() != metrics["validation_class_counts"]:
-        raise SystemExit("This train.csv does not give the run's validation split; pass the data folder the run used.")
+    x_val, y_val = validation_split(metrics, args.data_dir)
     probabilities = []
     print("| members | mean accuracy of each alone | accuracy of their average | wrong |\n| --- | --- | --- | --- |")
     for number in range(1, metrics["ensemble"] + 1):
-        model = keras.models.load_model(args.run / f"member_{number}" / "digit_cnn.keras")
-        probabilities.append(model.predict(x_val, batch_size=1024, verbose=0))
+        probabilities += member_probabilities(args.run, x_val, [number])
         alone = np.mean([(p.argmax(axis=1) == y_val).mean() for p in probabilities])
         together = np.mean(probabilities, axis=0).argmax(axis=1)
         print(f"| {number} | {alone:.4f} | {(together == y_val).mean():.4f} | {int((together != y_val).sum())} |", flush=True)

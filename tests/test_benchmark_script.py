@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from run_benchmark import side_by_side, steady_epoch_seconds  # noqa: E402
@@ -32,3 +34,23 @@ def test_epoch_seconds_leave_out_the_first_epoch_and_reused_members():
     assert steady_epoch_seconds({"epoch_seconds": [50.0, 30.0, 31.0, 29.0]}) == 30.0
     members = [{"epoch_seconds": [40.0, 20.0, 22.0], "reused": False}, {"epoch_seconds": [90.0, 90.0], "reused": True}]
     assert steady_epoch_seconds({"members": members}) == 21.0
+
+
+def test_paired_comparison_counts_the_digits_each_recipe_alone_gets_right():
+    from paired_comparison import paired_rows
+
+    labels = np.array([0, 1, 2, 3])
+
+    def confident(predicted):  # 0.9 on the predicted class, the rest shared out
+        probabilities = np.full((4, 4), 0.1 / 3)
+        probabilities[np.arange(4), predicted] = 0.9
+        return probabilities
+
+    a = [confident([0, 1, 2, 0]), confident([0, 1, 0, 0])]  # 3 and 2 of 4 right
+    b = [confident([0, 1, 2, 3]), confident([0, 1, 2, 0])]  # 4 and 3 of 4 right
+    text = paired_rows(a, b, labels, seeds=[42, 43])
+    assert "| 42 | 0.7500 | 1.0000 | " in text and "| 0 | 1 |" in text.splitlines()[2]
+    assert text.splitlines()[3].startswith("| 43 | 0.5000 | 0.7500 |")
+    assert "B - A over 2 seeds: accuracy +0.2500 +- 0.0000" in text
+    # averaged: A predicts 0,1,{tie 2/0 -> 0},0 (2 right); B predicts 0,1,2,{tie 3/0 -> 0} (3 right)
+    assert "B - A, averaged members: accuracy +0.2500 +- 0.2500 (standard error from the 1 digits" in text
