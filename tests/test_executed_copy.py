@@ -51,9 +51,8 @@ def test_ran_on_the_competition_data_with_default_settings():
 
 
 def test_every_figure_cell_shows_its_figure():
-    sources = ["".join(c["source"]) for c in code_cells(COPY)]
     figure_cells = [  # cells that draw a figure, not the cell that defines the plotting helpers
-        c for c, s in zip(code_cells(COPY), sources) if FIGURE_CALLS.search(s) and "\ndef save_figure(" not in s
+        c for c in code_cells(COPY) if FIGURE_CALLS.search(s := "".join(c["source"])) and "\ndef save_figure(" not in s
     ]
     assert len(figure_cells) >= 6
     for cell in figure_cells:
