@@ -6,6 +6,9 @@ from pathlib import Path
 NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
 # The imports, the device checks, both networks, the recipes, the augmentation, the input pipeline, the optimizer.
 MODEL_TAGS = ("imports", "devices", "model", "recipes", "augmentation", "pipeline", "optimizer")
+# The settings the tagged cells read, at their defaults, and one device (the story cell that picks devices is not run).
+SETTINGS = dict(SEED=42, BACKEND="auto", MODEL="reference", RECIPE="auto", EPOCHS=20, BATCH_SIZE=64, ENSEMBLE=1,
+                VALIDATION_RATIO=0.1, REPLICAS=1)
 
 
 def tagged_cells(*tags):
@@ -17,7 +20,7 @@ def tagged_cells(*tags):
 
 def notebook_namespace(seed=42, tags=MODEL_TAGS, **settings):
     """Execute the tagged cells (the backend choice and the imports always first) in a fresh namespace and return it."""
-    namespace = {"SEED": seed, "BACKEND": "auto", "CPU_DEVICES": 1, **settings}  # the settings the cells below read
+    namespace = {**SETTINGS, "SEED": seed, **settings}
     for source in tagged_cells("backend", "imports", *tags):
         exec(source, namespace)
     return namespace

@@ -1,5 +1,6 @@
 """Run the notebook headless with papermill, as a user would."""
 
+import json
 import os
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 import papermill
 import pytest
+from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "digit_recognizer.ipynb"
@@ -18,7 +20,7 @@ PIXELS = [f"pixel{i}" for i in range(784)]
 def offline_environment(tmp_path_factory):
     """No Kaggle credentials and quiet TensorFlow for every notebook run."""
     saved = dict(os.environ)
-    for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
+    for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "DIGIT_RECOGNIZER_CPU_DEVICES"):
         os.environ.pop(name, None)
     os.environ["KAGGLE_CONFIG_DIR"] = str(tmp_path_factory.mktemp("no_kaggle_credentials"))
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -27,20 +29,45 @@ def offline_environment(tmp_path_factory):
     os.environ.update(saved)
 
 
-def run_notebook(output_dir, workdir=None, **parameters):
+def run_notebook(output_dir, workdir=None, notebook=NOTEBOOK, **parameters):
     """Execute the notebook with papermill in workdir; return the executed copy's path or raise its error."""
     output_dir = Path(output_dir)
     workdir = Path(workdir or output_dir.parent)
     executed = workdir / f"{output_dir.name}_executed.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(executed),
-        parameters={"OUTPUT_DIR": str(output_dir), **parameters},
-        kernel_name="python3",
-        cwd=str(workdir),
-        progress_bar=False,
-    )
+    papermill.execute_notebook(str(notebook), str(executed), parameters={"OUTPUT_DIR": str(output_dir), **parameters},
+                               kernel_name="python3", cwd=str(workdir), progress_bar=False)
     return executed
+
+
+def metrics_of(output_dir):
+    return json.loads((Path(output_dir) / "metrics.json").read_text())
+
+
+def member_folders(output_dir):
+    """Each network's run folder, in order, as metrics.json names them."""
+    return [Path(output_dir) / member["folder"] for member in metrics_of(output_dir)["members"]]
+
+
+def load_members(output_dir):
+    return [keras.models.load_model(folder / "digit_cnn.keras") for folder in member_folders(output_dir)]
+
+
+def held_out_rows(labels, number, seed=42, folds=10):
+    """The rows network `number` holds out: fold `number` of the notebook's stratified folds."""
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels))
+    return splits[number - 1][1]
+
+
+def demo_images(output_dir, name):
+    """A demo CSV's images, scaled and shaped as the notebook does, and its labels where it has them."""
+    frame = pd.read_csv(Path(output_dir) / "demo_data" / name)
+    images = (frame[PIXELS].to_numpy(np.float32) / 255).reshape(-1, 28, 28, 1)
+    return images, frame["label"].to_numpy() if "label" in frame else None
+
+
+def ensemble_probabilities(output_dir, images):
+    """What the run's submission averages: every network's probabilities."""
+    return np.mean([model.predict(images, verbose=0) for model in load_members(output_dir)], axis=0)
 
 
 def make_competition_frames(train_rows, test_rows, seed=0):
@@ -60,19 +87,3 @@ def write_competition_csvs(folder, train_rows=200, test_rows=30):
     train.to_csv(folder / "train.csv", index=False)
     test.to_csv(folder / "test.csv", index=False)
     return train, test
-
-
-TTA_VIEWS = [(0, 0), (-1, 0), (0, -1)]  # the image and the notebook's first two shifts (rows, columns)
-
-
-def shifted(images, dy, dx):
-    """Move images dy rows down and dx columns right, filling with black."""
-    moved = np.zeros_like(images)
-    moved[:, max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)] = images[:, max(-dy, 0):28 - max(dy, 0), max(-dx, 0):28 - max(dx, 0)]
-    return moved
-
-
-def ensemble_probabilities(output_dir, images, members=2):
-    """What a run with ENSEMBLE 2 and TTA 2 predicts: its members' probabilities averaged over the TTA views."""
-    models = [keras.models.load_model(output_dir / f"member_{n}" / "digit_cnn.keras") for n in range(1, members + 1)]
-    return np.mean([m.predict(shifted(images, dy, dx), verbose=0) for m in models for dy, dx in TTA_VIEWS], axis=0)

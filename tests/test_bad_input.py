@@ -6,6 +6,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
@@ -123,7 +124,7 @@ CASES = {
     "only train.csv": (case_only_train, ["test.csv is missing"]),
     "empty train.csv": (case_empty_train, ["train.csv is empty"]),
     "header-only test.csv": (case_header_only_test, ["test.csv has a header but no rows"]),
-    "test.csv with labels": (case_test_with_label, ["test.csv has a 'label' column", "is this train.csv?"]),
+    "test.csv with labels": (case_test_with_label, ["test.csv has a 'label' column", "is this the train.csv?"]),
     "train.csv without labels": (case_train_without_label, ["train.csv has no 'label' column"]),
     "missing pixel column": (case_missing_pixel_column, ["test.csv has 783 columns", "missing ['pixel783']"]),
     "ragged row": (case_ragged_row, ["train.csv is not a readable CSV", "line 202"]),
@@ -132,7 +133,7 @@ CASES = {
     "text pixel": (case_text_pixel, ["train.csv has a value that is not a whole number at row 1", "'pixel5'"]),
     "pixel out of range": (case_pixel_out_of_range, ["test.csv has a pixel outside 0-255 at row 8", "'pixel300'"]),
     "label out of range": (case_label_out_of_range, ["train.csv has a label outside 0-9 at row 10"]),
-    "too few of a digit": (case_too_few_of_a_digit, ["image(s) of digit 3", "at least 2 of each"]),
+    "too few of a digit": (case_too_few_of_a_digit, ["train.csv has 1 image(s) of digit 3", "into 10 folds needs at least 10 of each"]),
     "corrupt zip": (case_bad_zip, ["digit-recognizer.zip is not the competition's zip"]),
     "zip without the csvs": (case_zip_without_csvs, ["digit-recognizer.zip is not the competition's zip"]),
 }
@@ -143,21 +144,23 @@ def assert_stopped_cleanly(tmp_path, error, phrases):
     for phrase in phrases:
         assert phrase in error.value.evalue
     assert (tmp_path / "output" / "submission.csv").read_text() == GOOD_SUBMISSION  # the old one is untouched
-    assert not (tmp_path / "output" / "digit_cnn.keras").exists()  # stopped before training
+    assert not (tmp_path / "output" / "models").exists()  # stopped before training
 
 
 @pytest.fixture(scope="module")
 def ns():
     """The notebook's own data and settings checks, loaded by cell tag (no kernel per case)."""
-    return notebook_namespace(tags=("checks", "data", "csv_checks"))
+    return notebook_namespace(tags=("checks", "output", "data", "csv_checks", "split"))
 
 
 def check_data(ns, folder):
-    """What the notebook does with DATA_DIR before training: find, read and check both files, then the split."""
+    """What the notebook does with DATA_DIR before training: find, read and check both files, then the first fold."""
     data_dir = ns["find_data_dir"](str(folder))
-    ns["load_competition_csv"](data_dir / "test.csv", label_required=False)
-    train = ns["load_competition_csv"](data_dir / "train.csv", label_required=True)
-    ns["check_split_possible"](train["label"].to_numpy(), 0.1)
+    for name, check in (("test.csv", ns["check_test"]), ("train.csv", ns["check_train"])):
+        with ns["reading"](data_dir / name) as path:
+            frame = check(pd.read_csv(path))
+    ns["y_all"] = frame["label"].to_numpy()
+    ns["fold"](1)
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
@@ -185,7 +188,8 @@ def test_bad_data_stops_the_notebook_before_training(tmp_path, case):
 
 
 BAD_SETTINGS = [
-    ({"EPOCHS": -1}, "EPOCHS is -1"),
+    ({"EPOCHS": 0}, "EPOCHS is 0; use a whole number of 1 or more"),
+    ({"EPOCHS": 2.5}, "EPOCHS is 2.5"),
     ({"VALIDATION_RATIO": 1.5}, "VALIDATION_RATIO is 1.5"),
     ({"VALIDATION_RATIO": -0.1}, "VALIDATION_RATIO is -0.1"),
     ({"DATASET": "mnist"}, "DATASET is 'mnist'"),
@@ -193,13 +197,14 @@ BAD_SETTINGS = [
     ({"RECIPE": "turbo"}, "RECIPE is 'turbo'"),
     ({"PRECISION": "float8"}, "PRECISION is 'float8'; use one of 'auto', 'float32', 'mixed_float16', 'mixed_bfloat16'"),
     ({"XLA": "yes"}, "XLA is 'yes'; use one of 'auto', 'on', 'off'"),
+    ({"BACKEND": "torch"}, "BACKEND is 'torch'; use one of 'auto', 'tensorflow', 'jax'"),
     ({"ENSEMBLE": 0}, "ENSEMBLE is 0"),
-    ({"TTA": 25}, "TTA is 25; use 0 (off) up to 24"),
-    ({"CPU_DEVICES": 0}, "CPU_DEVICES is 0"),
-    ({"BATCH_SIZE": -1}, "BATCH_SIZE is -1"),
+    ({"ENSEMBLE": 11}, "ENSEMBLE is 11, but VALIDATION_RATIO 0.1 cuts train.csv into 10 folds"),
+    ({"BATCH_SIZE": 0}, "BATCH_SIZE is 0"),
+    ({"SEED": -1}, "SEED is -1"),
 ]
-DEFAULTS = dict(DATASET="competition", MODEL="reference", RECIPE="auto", PRECISION="auto", XLA="auto", EPOCHS=0,
-                BATCH_SIZE=0, VALIDATION_RATIO=0.1, ENSEMBLE=1, TTA=0, CPU_DEVICES=1)
+DEFAULTS = dict(DATASET="competition", MODEL="reference", RECIPE="auto", PRECISION="auto", XLA="auto", BACKEND="auto", EPOCHS=20,
+                BATCH_SIZE=64, VALIDATION_RATIO=0.1, ENSEMBLE=1, SEED=42)
 
 
 @pytest.mark.parametrize("parameters, phrase", BAD_SETTINGS, ids=[phrase.split(";")[0] for _, phrase in BAD_SETTINGS])

@@ -1,4 +1,4 @@
-"""ENSEMBLE and TTA on the demo data: members on the same training digits with their own seeds, scored on the held-out digits."""
+"""ENSEMBLE on the demo data: a cross-validated ensemble, each network holding out its own fold, and reruns of it."""
 
 import json
 
@@ -6,54 +6,93 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import train_test_split
 
-from conftest import PIXELS, ensemble_probabilities, run_notebook
+from conftest import (
+    demo_images,
+    ensemble_probabilities,
+    held_out_rows,
+    member_folders,
+    metrics_of,
+    run_notebook,
+    write_competition_csvs,
+)
+
+SETTINGS = dict(DATASET="demo", MODEL="modern", EPOCHS=2, BATCH_SIZE=32, ENSEMBLE=2, PRECISION="float32")
+MEMBER_FILES = ("digit_cnn.keras", "training_log.csv", "run.json")
 
 
 @pytest.fixture(scope="module")
 def ensemble_run(tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("ensemble") / "output"
-    run_notebook(output_dir, DATASET="demo", MODEL="modern", EPOCHS=2, BATCH_SIZE=32, ENSEMBLE=2, TTA=2)
-    return output_dir
+    executed = run_notebook(output_dir, **SETTINGS)
+    return output_dir, executed.read_text()
 
 
-def test_each_member_has_its_own_model_log_and_record(ensemble_run):
-    metrics = json.loads((ensemble_run / "metrics.json").read_text())
-    assert metrics["ensemble"] == 2 and metrics["tta"] == 2
-    seeds = []
-    for number in (1, 2):
-        folder = ensemble_run / f"member_{number}"
-        run = json.loads((folder / "run.json").read_text())
-        assert run["status"] == "finished" and run["record"]["model"] == "modern"
-        assert pd.read_csv(folder / "training_log.csv")["epoch"].tolist() == [0, 1]
-        member = metrics["members"][number - 1]
-        # every member trains on all the training digits of the split, none of the held-out validation digits
-        assert member["train_rows"] == run["result"]["train_rows"] == metrics["train_rows"]
-        assert run["record"]["kept_epoch"] == "last" and run["record"]["validation_ratio"] == 0.1
-        seeds.append(run["record"]["seed"])
-        assert not (folder / "backup").exists()
-    assert seeds == [42, 43]  # SEED, then SEED + 1
-    weights = [keras.models.load_model(ensemble_run / f"member_{n}" / "digit_cnn.keras").get_weights()[0] for n in (1, 2)]
+def member_files(folders):
+    return {(folder, name): (folder / name).read_bytes() for folder in folders for name in MEMBER_FILES}
+
+
+def test_each_network_holds_out_its_own_fold_with_its_own_seed(ensemble_run):
+    output_dir, _ = ensemble_run
+    _, labels = demo_images(output_dir, "train.csv")
+    metrics = metrics_of(output_dir)
+    records = [json.loads((folder / "run.json").read_text()) for folder in member_folders(output_dir)]
+    assert [r["record"]["seed"] for r in records] == [42, 43] and [r["record"]["fold"] for r in records] == [1, 2]
+    assert all(r["status"] == "finished" and r["record"]["model"] == "modern" for r in records)
+    folds = [held_out_rows(labels, n) for n in (1, 2)]
+    assert not set(folds[0]) & set(folds[1])  # two different tenths of train.csv
+    for member, rows in zip(metrics["members"], folds):
+        assert member["validation_rows"] == len(rows) and member["train_rows"] == len(labels) - len(rows)
+    weights = [model.get_weights()[0] for model in (keras.models.load_model(f / "digit_cnn.keras") for f in member_folders(output_dir))]
     assert not np.allclose(weights[0], weights[1])
+    assert metrics["augmented_images"] == 2 * 2 * (len(labels) - len(folds[0]))  # networks x epochs x training digits
 
 
-def test_ensemble_csv_scores_members_and_ensemble_on_the_held_out_digits(ensemble_run):
-    table = pd.read_csv(ensemble_run / "ensemble.csv")
-    assert table["member"].astype(str).tolist() == ["1", "2", "ensemble"]
-    train = pd.read_csv(ensemble_run / "demo_data" / "train.csv")
-    images = (train[PIXELS].to_numpy(np.float32) / 255).reshape(-1, 28, 28, 1)
-    _, x_val, _, y_val = train_test_split(images, train["label"].to_numpy(), test_size=0.1,
-                                          stratify=train["label"], random_state=42)
-    accuracy = float((ensemble_probabilities(ensemble_run, x_val).argmax(axis=1) == y_val).mean())
-    assert table["validation_accuracy"].iloc[-1] == pytest.approx(accuracy, abs=2 / len(y_val))
-    assert json.loads((ensemble_run / "metrics.json").read_text())["validation_accuracy"] == table["validation_accuracy"].iloc[-1]
-    assert table["validation_accuracy"].iloc[-1] > 0.5
+def test_out_of_fold_accuracy_scores_each_network_on_the_fold_it_never_saw(ensemble_run):
+    output_dir, text = ensemble_run
+    images, labels = demo_images(output_dir, "train.csv")
+    right = []
+    for number, folder in enumerate(member_folders(output_dir), 1):
+        rows = held_out_rows(labels, number)
+        model = keras.models.load_model(folder / "digit_cnn.keras")
+        right.append(model.predict(images[rows], verbose=0).argmax(axis=1) == labels[rows])
+    metrics = metrics_of(output_dir)
+    assert metrics["out_of_fold_digits"] == sum(map(len, right))
+    assert metrics["out_of_fold_accuracy"] == pytest.approx(np.concatenate(right).mean(), abs=2 / metrics["out_of_fold_digits"])
+    assert metrics["out_of_fold_accuracy"] > 0.5 and f"on {metrics['out_of_fold_digits']:,} held-out digits (2 folds)" in text
+    table = pd.read_csv(output_dir / "ensemble.csv")
+    assert table["network"].tolist() == [1, 2] and table["held-out accuracy"].between(0.5, 1).all()
 
 
-def test_submission_averages_the_members_over_tta_views(ensemble_run):
-    test = pd.read_csv(ensemble_run / "demo_data" / "test.csv")
-    images = (test.to_numpy(np.float32) / 255).reshape(-1, 28, 28, 1)
-    expected = ensemble_probabilities(ensemble_run, images).argmax(axis=1)
-    submitted = pd.read_csv(ensemble_run / "submission.csv")["Label"].to_numpy()
-    assert (expected == submitted).mean() >= 0.99  # bfloat16 near-ties may flip a digit or two
+def test_submission_averages_the_networks(ensemble_run):
+    output_dir, _ = ensemble_run
+    images, _ = demo_images(output_dir, "test.csv")
+    expected = ensemble_probabilities(output_dir, images).argmax(axis=1)
+    assert (expected == pd.read_csv(output_dir / "submission.csv")["Label"].to_numpy()).all()
+
+
+def test_more_networks_reuse_the_finished_ones(ensemble_run, tmp_path):
+    output_dir, _ = ensemble_run
+    before = member_files(member_folders(output_dir))
+    text = run_notebook(output_dir, workdir=tmp_path, **dict(SETTINGS, ENSEMBLE=3)).read_text()
+    assert "Reusing the finished model in" in text and "Network 2: reusing the finished model" in text
+    folders = member_folders(output_dir)
+    assert member_files(folders[:2]) == before and len(folders) == 3  # networks 1 and 2 untouched
+    assert metrics_of(output_dir)["reused_models"] == 2
+    assert json.loads((folders[2] / "run.json").read_text())["record"]["fold"] == 3
+
+
+@pytest.mark.parametrize("change", ["precision", "data"])
+def test_other_settings_or_data_train_in_folders_of_their_own(ensemble_run, tmp_path, change):
+    # nothing is refused and nothing is mixed: the finished networks stay as they were, beside the new ones
+    output_dir, _ = ensemble_run
+    before = member_files(member_folders(output_dir)[:2])
+    settings = dict(SETTINGS, PRECISION="mixed_float16" if change == "precision" else "float32")
+    if change == "data":
+        write_competition_csvs(tmp_path / "data", train_rows=200, test_rows=30)
+        settings.update(DATASET="competition", DATA_DIR=str(tmp_path / "data"))
+    text = run_notebook(output_dir, workdir=tmp_path, **settings).read_text()
+    assert "Reusing" not in text
+    folders = member_folders(output_dir)
+    assert not set(folders) & {folder for folder, _ in before} and member_files({f for f, _ in before}) == before
+    assert len(list((output_dir / "models").iterdir())) >= 4

@@ -16,20 +16,41 @@ from notebook_code import notebook_namespace  # noqa: E402
 
 @pytest.fixture(scope="module")
 def ns():
-    return notebook_namespace(tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer", "checks", "records", "submission"))
+    return notebook_namespace(tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer", "output", "submission"))
 
 
 def test_both_networks_recipes_and_pipeline_load(ns):
     assert set(ns["RECIPES"]) == {"fast", "reference", "modern"}
+    assert ns["recipe"] == dict(ns["RECIPES"]["fast"], batch_size=64)  # the reference network's own recipe, BATCH_SIZE on one device
     assert ns["build_reference_model"]().count_params() == 42_579_946
     modern = ns["build_modern_model"]()
     assert modern.count_params() == 326_826
     assert not any(type(layer).__name__ in ("MaxPooling2D",) for layer in modern.layers)
     assert sum(type(layer).__name__ == "BatchNormalization" for layer in modern.layers) == 7
     images = np.zeros((5, 28, 28, 1), dtype="float32")
-    batches = ns["Batches"](images, np.arange(5), dict(ns["RECIPES"]["fast"], batch_size=2))
+    batches = ns["Batches"](images, np.eye(10)[np.arange(5)], dict(ns["recipe"], batch_size=2), seed=42)
     assert len(batches) == 3 and batches[0][0].shape == (2, 28, 28, 1) and batches[0][1].shape == (2, 10)
     assert batches[2][0].shape == (1, 28, 28, 1)  # the last batch holds the rest
+
+
+def test_every_batch_splits_evenly_over_the_devices(ns):
+    ns["REPLICAS"] = 8
+    try:
+        for rest in range(1, 8):
+            rows = 8 * 20 + rest  # batches of 64, 64, 32 and the rest
+            batches = ns["Batches"](np.zeros((rows, 28, 28, 1), "float32"), np.eye(10)[np.arange(rows) % 10], ns["recipe"], seed=1)
+            sizes = [len(batches[i][0]) for i in range(len(batches))]
+            assert all(size % 8 == 0 for size in sizes) and sum(sizes) == rows - rest  # the rest sits out this epoch
+            assert ns["padding"](rows) == 8 - rest and ns["total_steps"](np.arange(rows)) == len(batches) * ns["EPOCHS"]
+    finally:
+        ns["REPLICAS"] = 1
+
+
+def test_the_articles_rmsprop_decays_as_keras_2_did(ns):
+    schedule = ns["learning_rate_schedule"](ns["RECIPES"]["reference"], total_steps=100)
+    assert float(schedule(0)) == pytest.approx(1e-4) and float(schedule(10_000)) == pytest.approx(1e-4 / 1.1)
+    cosine = ns["learning_rate_schedule"](ns["RECIPES"]["fast"], total_steps=100)
+    assert float(cosine(0)) == 0 and float(cosine(10)) == pytest.approx(1e-3) and float(cosine(100)) == pytest.approx(0, abs=1e-9)
 
 
 def augmented_epochs(ns, seed, epochs=2, first_epoch=0):
@@ -37,7 +58,7 @@ def augmented_epochs(ns, seed, epochs=2, first_epoch=0):
     rng = np.random.default_rng(0)
     images = rng.random((64, 28, 28, 1), dtype=np.float32)
     recipe = dict(ns["RECIPES"]["modern"], batch_size=32)
-    batches = ns["Batches"](images, np.arange(64) % 10, recipe, seed=seed, first_epoch=first_epoch)
+    batches = ns["Batches"](images, np.eye(10)[np.arange(64) % 10], recipe, seed=seed, first_epoch=first_epoch)
     passes = []
     for _ in range(epochs):
         passes.append([np.concatenate(parts) for parts in zip(*[batches[i] for i in range(len(batches))])])

@@ -35,7 +35,7 @@ def test_submits_with_a_message_naming_the_settings(tmp_path, competition_data, 
     assert submits[0]["competition"] == "digit-recognizer"
     assert Path(submits[0]["file_name"]) == tmp_path / "output" / "submission.csv"
     assert submits[0]["rows"] == 31  # header and 30 predictions
-    for part in ["recipe fast", "1 epochs", "batch 64", "ensemble 1", "TTA 0", "seed 42", "validation accuracy"]:
+    for part in ["recipe fast", "1 epochs", "batch 64", "ensemble 1", "seed 42", "validation accuracy"]:
         assert part in submits[0]["message"]
     text = notebook_text(executed)
     assert "Status: complete, public score: 0.98765" in text
