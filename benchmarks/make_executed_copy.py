@@ -28,7 +28,7 @@ from run_benchmark import append_row, benchmark_row, notebook_commit
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "digit_recognizer.ipynb"
 COPY = ROOT / "assets" / "digit_recognizer_executed.ipynb"
-FIGURES = ("samples.png", "augmentation.png", "training.png", "validation.png", "confusion_matrix.png", "mistakes.png")
+FIGURES = ("samples.png", "augmentation.png", "learning_curves.png", "confusion_matrix.png", "mistakes.png", "first_layer.png")
 
 
 def clean(notebook, folder):

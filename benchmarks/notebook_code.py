@@ -8,7 +8,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
 MODEL_TAGS = ("imports", "devices", "model", "recipes", "augmentation", "pipeline", "optimizer")
 # The settings the tagged cells read, at their defaults, and one device (the story cell that picks devices is not run).
 SETTINGS = dict(SEED=42, BACKEND="auto", MODEL="reference", RECIPE="auto", EPOCHS=20, BATCH_SIZE=64, ENSEMBLE=1,
-                VALIDATION_RATIO=0.1, REPLICAS=1)
+                VALIDATION_RATIO=0.1, PRECISION="auto", XLA="auto", REPLICAS=1)
 
 
 def tagged_cells(*tags):

@@ -81,7 +81,7 @@ def time_fit(ns, recipe, steps, warmup, pipeline, policy, jit_compile=False):
     if pipeline == "plain":
         model.fit(x, np.eye(10, dtype=np.float32)[y], batch_size=batch_size, epochs=1, callbacks=[timer.callback], verbose=0)
     else:
-        data = ns["Batches"](x, y, recipe)
+        data = ns["Batches"](x, np.eye(10, dtype=np.float32)[y], recipe, seed=0)
         model.fit(data, epochs=1, callbacks=[timer.callback], verbose=0, shuffle=False)
     return timer.images_per_second(batch_size)
 
@@ -91,8 +91,8 @@ def measure(recipe_name="fast", batch_size=0, steps=12, warmup=3, mixed_precisio
     ns = notebook_namespace()
     tf = ns["tf"]
     recipe = dict(ns["RECIPES"][recipe_name])
-    recipe["batch_size"] = batch_size or recipe["batch_size"]
-    bf16 = mixed_precision and ns["cpu_supports_bfloat16"]()
+    recipe["batch_size"] = batch_size or 64
+    bf16 = mixed_precision and ns["choose_precision"]("CPU") == "mixed_bfloat16"
     policy = "mixed_bfloat16" if bf16 else "float32"
     gflops = matmul_gflops(tf)
     ceiling = gflops * 1e9 / TRAIN_FLOP_PER_IMAGE

@@ -39,6 +39,12 @@ def run_notebook(output_dir, workdir=None, notebook=NOTEBOOK, **parameters):
     return executed
 
 
+def shown(executed):
+    """Everything the executed notebook's cells printed or displayed as text, without their source."""
+    outputs = [o for c in json.loads(Path(executed).read_text())["cells"] for o in c.get("outputs", [])]
+    return "\n".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
+
+
 def metrics_of(output_dir):
     return json.loads((Path(output_dir) / "metrics.json").read_text())
 

@@ -39,18 +39,16 @@ def test_epoch_seconds_leave_out_the_first_epoch_and_reused_members():
 def test_paired_comparison_counts_the_digits_each_recipe_alone_gets_right():
     from paired_comparison import paired_rows
 
-    labels = np.array([0, 1, 2, 3])
-
     def confident(predicted):  # 0.9 on the predicted class, the rest shared out
-        probabilities = np.full((4, 4), 0.1 / 3)
-        probabilities[np.arange(4), predicted] = 0.9
+        probabilities = np.full((len(predicted), 4), 0.1 / 3)
+        probabilities[np.arange(len(predicted)), predicted] = 0.9
         return probabilities
 
-    a = [confident([0, 1, 2, 0]), confident([0, 1, 0, 0])]  # 3 and 2 of 4 right
-    b = [confident([0, 1, 2, 3]), confident([0, 1, 2, 0])]  # 4 and 3 of 4 right
-    text = paired_rows(a, b, labels, seeds=[42, 43])
-    assert "| 42 | 0.7500 | 1.0000 | " in text and "| 0 | 1 |" in text.splitlines()[2]
-    assert text.splitlines()[3].startswith("| 43 | 0.5000 | 0.7500 |")
-    assert "B - A over 2 seeds: accuracy +0.2500 +- 0.0000" in text
-    # averaged: A predicts 0,1,{tie 2/0 -> 0},0 (2 right); B predicts 0,1,2,{tie 3/0 -> 0} (3 right)
-    assert "B - A, averaged members: accuracy +0.2500 +- 0.2500 (standard error from the 1 digits" in text
+    labels = [np.array([0, 1, 2, 3]), np.array([3, 2, 1, 0])]  # the digits networks 1 and 2 held out
+    a = [confident([0, 1, 2, 0]), confident([3, 2, 0, 0])]  # 3 and 3 of 4 right
+    b = [confident([0, 1, 2, 3]), confident([3, 0, 1, 0])]  # 4 and 3 of 4 right
+    text = paired_rows(a, b, labels)
+    assert "| 1 | 0.7500 | 1.0000 | " in text and text.splitlines()[2].endswith("| 0 | 1 |")
+    assert text.splitlines()[3].startswith("| 2 | 0.7500 | 0.7500 |") and text.splitlines()[3].endswith("| 1 | 1 |")
+    # over both folds: A 6 of 8, B 7 of 8; they disagree on 3 digits (1 only A, 2 only B): sqrt(3 - 1/8) / 8
+    assert "Out of fold over 2 folds (8 digits): A 0.7500, B 0.8750; B - A +0.1250 +- 0.2119" in text

@@ -2,8 +2,8 @@
 
 TensorFlow runs float16 with loss scaling, XLA and MirroredStrategy on a CPU too, so each configuration trains for an
 epoch here: a Colab T4 (float16, XLA on one device), Kaggle's T4 x2 (float16 on two devices) and a TPU's precision
-(bfloat16 on two devices). The T4 run trains the default network on the demo; the two-device runs train the modern one
-on 200 rows of competition-format CSVs (float16 on a CPU is emulated, and slow).
+(bfloat16 on two devices). Each trains the modern network on 200 rows of competition-format CSVs: float16 on a CPU is
+emulated, and an epoch of the article's network on the demo's 1,293 digits ran past five minutes on a 2-core Xeon.
 """
 
 import math
@@ -24,11 +24,12 @@ def trained_one_epoch(output_dir, **parameters):
 
 
 def test_colab_t4_float16_with_xla_on_one_device(tmp_path):
-    text, metrics = trained_one_epoch(tmp_path / "output", DATASET="demo", PRECISION="mixed_float16", XLA="on")
+    write_competition_csvs(tmp_path / "data", train_rows=200, test_rows=30)
+    text, metrics = trained_one_epoch(tmp_path / "output", DATA_DIR=str(tmp_path / "data"), MODEL="modern",
+                                      PRECISION="mixed_float16", XLA="on")
     assert "| mixed float16 precision" in text
     assert "XLA: on | optimizer: LossScaleOptimizer" in text  # Keras scales the loss under float16
     assert metrics["precision"] == "mixed_float16" and metrics["xla"] is True and metrics["replicas"] == 1
-    assert metrics["parameters"] == 42_579_946  # the default network
 
 
 @pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"], ids=["kaggle_t4x2_float16", "tpu_bfloat16"])

@@ -14,6 +14,7 @@ from conftest import (
     member_folders,
     metrics_of,
     run_notebook,
+    shown,
     write_competition_csvs,
 )
 
@@ -82,17 +83,16 @@ def test_more_networks_reuse_the_finished_ones(ensemble_run, tmp_path):
     assert json.loads((folders[2] / "run.json").read_text())["record"]["fold"] == 3
 
 
-@pytest.mark.parametrize("change", ["precision", "data"])
+@pytest.mark.parametrize("change", ["batch size", "data"])
 def test_other_settings_or_data_train_in_folders_of_their_own(ensemble_run, tmp_path, change):
     # nothing is refused and nothing is mixed: the finished networks stay as they were, beside the new ones
     output_dir, _ = ensemble_run
     before = member_files(member_folders(output_dir)[:2])
-    settings = dict(SETTINGS, PRECISION="mixed_float16" if change == "precision" else "float32")
+    settings = dict(SETTINGS, BATCH_SIZE=64 if change == "batch size" else 32)
     if change == "data":
         write_competition_csvs(tmp_path / "data", train_rows=200, test_rows=30)
         settings.update(DATASET="competition", DATA_DIR=str(tmp_path / "data"))
-    text = run_notebook(output_dir, workdir=tmp_path, **settings).read_text()
-    assert "Reusing" not in text
+    assert "Reusing" not in shown(run_notebook(output_dir, workdir=tmp_path, **settings))
     folders = member_folders(output_dir)
     assert not set(folders) & {folder for folder, _ in before} and member_files({f for f, _ in before}) == before
     assert len(list((output_dir / "models").iterdir())) >= 4
