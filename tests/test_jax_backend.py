@@ -82,7 +82,7 @@ EIGHT_DEVICES = textwrap.dedent("""
     os.environ["DIGIT_RECOGNIZER_CPU_DEVICES"] = "8"
     sys.path.insert(0, sys.argv[1])
     from notebook_code import notebook_namespace
-    ns = notebook_namespace(tags=("devices", "recipes", "pipeline"), BACKEND="jax", BATCH_SIZE=4)
+    ns = notebook_namespace(tags=("devices", "recipes", "augmentation", "pipeline"), BACKEND="jax", BATCH_SIZE=4)
     scope, name, kind, ns["REPLICAS"] = ns["choose_devices"]()
     exec("recipe = dict(RECIPES['fast'], batch_size=BATCH_SIZE * REPLICAS)", ns)
     keras, layers = ns["keras"], ns["layers"]
