@@ -8,12 +8,15 @@ keeps its submission.csv and metrics.json under benchmarks/submissions/NAME/. Af
 alone, --text-only copies the markdown cells into the executed copy without a run (its code cells must still match).
 
 The run happens in a temporary folder (data/ links to the CSVs, output/ collects what it writes), so the copy names no
-path of this machine; TensorFlow's log lines on stderr are left out. With -p NAME VALUE it runs other settings, for a
-quick try (-p DATASET demo -p EPOCHS 1); the copy then shows them in papermill's injected-parameters cell.
+path of this machine; with --workdir DIR it happens in DIR, which is kept, so the same command resumes a run that was
+cut off (the notebook resumes its training after the last finished epoch). TensorFlow's log lines on stderr are left
+out. With -p NAME VALUE it runs other settings, for a quick try (-p DATASET demo -p EPOCHS 1); the copy then shows
+them in papermill's injected-parameters cell.
 """
 
 import argparse
 import ast
+import contextlib
 import json
 import shlex
 import shutil
@@ -85,17 +88,20 @@ def main():
     parser.add_argument("--submission", metavar="NAME",
                         help="copy submission.csv and metrics.json to benchmarks/submissions/NAME/")
     parser.add_argument("--text-only", action="store_true", help="copy the notebook's markdown cells, run nothing")
+    parser.add_argument("--workdir", type=Path, help="run in this folder and keep it, so the same command resumes an "
+                        "interrupted run (default: a temporary folder)")
     args = parser.parse_args()
     if args.text_only:
         return refresh_text(args.copy)
     if not args.data_dir:
         parser.error("--data-dir is required unless --text-only")
     commit = notebook_commit()
-    with tempfile.TemporaryDirectory() as temporary:
-        folder = Path(temporary).resolve()
-        (folder / "data").mkdir()
+    with contextlib.nullcontext(args.workdir) if args.workdir else tempfile.TemporaryDirectory() as workdir:
+        folder = Path(workdir).expanduser().resolve()
+        (folder / "data").mkdir(parents=True, exist_ok=True)
         for name in ("train.csv", "test.csv"):
-            (folder / "data" / name).symlink_to((args.data_dir / name).resolve())
+            if not (folder / "data" / name).exists():
+                (folder / "data" / name).symlink_to((args.data_dir / name).resolve())
         executed = folder / "executed.ipynb"
         parameters = {name: value(text) for name, text in args.p}
         started = time.perf_counter()
