@@ -7,6 +7,14 @@
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/modern-ensemble10 \
         --submission modern-ensemble10 -p MODEL modern -p ENSEMBLE 10
 
+With --variant FILE, a recipe variant from benchmarks/variants/ runs as a cell right after the notebook's `train` cell:
+its definitions replace the notebook's (and network 1 is compiled again where the optimizer changes), so the run
+folders, the out-of-fold figure and the submission are the notebook's own, for a recipe the notebook does not have yet.
+Compare it with the notebook's recipe on the same folds and seeds with benchmarks/paired_comparison.py:
+
+    python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/modern-elastic-cv3 \
+        --variant benchmarks/variants/elastic.py -p MODEL modern -p ENSEMBLE 3
+
 With --submission NAME, the run's submission.csv and metrics.json are copied to benchmarks/submissions/NAME/, so
 the scores of headline configurations can be checked on Kaggle's test digits. Give long runs an --output-dir
 outside the checkout: a rerun with the same folder reuses finished ensemble members and resumes the interrupted one.
@@ -42,8 +50,8 @@ SPEED_COLUMNS = [  # from --throughput
 ]
 COLUMNS = [
     "date", "commit", "machine", "backend", "tensorflow", "keras", "model", "parameters", "recipe", "epochs", "batch_size",
-    "seed", "ensemble", "tta", "run_seconds", "train_seconds", "epoch_seconds", "train_images_per_second", "validation_accuracy",
-    "validation_accuracy_without_tta",
+    "seed", "ensemble", "tta", "variant", "run_seconds", "train_seconds", "epoch_seconds", "train_images_per_second",
+    "validation_accuracy", "validation_accuracy_without_tta", "out_of_fold_accuracy", "out_of_fold_digits",
     "kept_epoch", "predict_seconds", "precision", *SPEED_COLUMNS, "command",
 ]
 
@@ -53,10 +61,23 @@ def machine_name(device):
     return device if device.startswith("GPU") else f"{cpu_name()} ({device.split('(')[-1].rstrip(')')})"
 
 
-def run_notebook(data_dir, output_dir, parameters):
-    """Run the notebook with papermill; return its metrics and the wall-clock seconds of the whole run."""
+def with_variant(variant, output_dir):
+    """A copy of the notebook with the variant's code in a cell after the `train` cell; its definitions replace the
+    notebook's, so the run folders' fingerprint (the source of the training code) and the recipe record it."""
+    notebook = json.loads((ROOT / "digit_recognizer.ipynb").read_text())
+    after = next(i for i, cell in enumerate(notebook["cells"]) if "training" in cell["metadata"].get("tags", []))
+    notebook["cells"].insert(after + 1, {"cell_type": "code", "id": "variant", "metadata": {"tags": ["variant"]},
+                                         "execution_count": None, "outputs": [], "source": variant.read_text()})
+    path = output_dir / f"notebook-{variant.stem}.ipynb"
+    path.write_text(json.dumps(notebook, indent=1))
+    return path
+
+
+def run_notebook(data_dir, output_dir, parameters, variant=None):
+    """Run the notebook (with a variant's cell, if given) with papermill; return its metrics and the run's seconds."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "papermill", str(ROOT / "digit_recognizer.ipynb"), str(output_dir / "executed.ipynb"),
+    notebook = with_variant(variant, output_dir) if variant else ROOT / "digit_recognizer.ipynb"
+    command = [sys.executable, "-m", "papermill", str(notebook), str(output_dir / "executed.ipynb"),
                "-p", "DATA_DIR", str(data_dir), "-p", "OUTPUT_DIR", str(output_dir)]
     for name, value in parameters:
         command += ["-p", name, value]
@@ -110,12 +131,14 @@ def benchmark_row(metrics, seconds, commit, speed, command=None):
         "backend": metrics["backend"], "keras": metrics["keras"], "model": metrics.get("model", "reference"),
         "parameters": metrics["parameters"], "recipe": metrics["recipe"],
         "epochs": metrics["epochs"], "batch_size": metrics["batch_size"], "seed": metrics["seed"],
-        "ensemble": metrics.get("ensemble", 1), "tta": metrics.get("tta", 0),
+        "ensemble": metrics.get("ensemble", 1), "tta": metrics.get("tta", 0), "variant": metrics.get("variant", ""),
         "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
         "epoch_seconds": steady_epoch_seconds(metrics),
         "train_images_per_second": metrics["train_images_per_second"],
         "validation_accuracy": rounded(metrics["validation_accuracy"]),
         "validation_accuracy_without_tta": rounded(metrics.get("validation_accuracy_without_tta")),
+        "out_of_fold_accuracy": rounded(metrics.get("out_of_fold_accuracy")),
+        "out_of_fold_digits": metrics.get("out_of_fold_digits", ""),
         "kept_epoch": metrics["kept_epoch"],
         "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
         **{name: speed.get(name, "") for name in SPEED_COLUMNS},
@@ -160,6 +183,8 @@ def main():
     parser.add_argument("--models", help="comma-separated MODEL values, run one after another and compared side by side")
     parser.add_argument("--seeds", help="comma-separated SEED values; each model runs once with each seed")
     parser.add_argument("--backends", help="comma-separated BACKEND values; each model and seed runs on each")
+    parser.add_argument("--variant", type=Path, metavar="FILE",
+                        help="a recipe variant under benchmarks/variants/: its code runs after the notebook's train cell")
     parser.add_argument("--submission", metavar="NAME",
                         help="copy submission.csv and metrics.json to benchmarks/submissions/NAME/")
     args = parser.parse_args()
@@ -185,7 +210,10 @@ def main():
                 for m in models for s in seeds for b in backends]
     rows = []
     for extra, folder in runs:
-        metrics, seconds = run_notebook(args.data_dir.resolve(), folder.resolve(), [*args.p, *extra])
+        metrics, seconds = run_notebook(args.data_dir.resolve(), folder.resolve(), [*args.p, *extra], args.variant)
+        if args.variant:
+            metrics["variant"] = args.variant.stem
+            (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
         rows.append(benchmark_row(metrics, seconds, commit, speed))
         append_row(args.results, rows[-1])
         print(json.dumps(rows[-1], indent=2), flush=True)
