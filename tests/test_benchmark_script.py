@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -39,16 +40,18 @@ def test_epoch_seconds_leave_out_the_first_epoch_and_reused_members():
 def test_paired_comparison_counts_the_digits_each_recipe_alone_gets_right():
     from paired_comparison import paired_rows
 
-    def confident(predicted):  # 0.9 on the predicted class, the rest shared out
-        probabilities = np.full((len(predicted), 4), 0.1 / 3)
-        probabilities[np.arange(len(predicted)), predicted] = 0.9
-        return probabilities
+    def table(predicted):  # networks 1 and 2 held out rows 0-3 and 4-7; 0.9 on the label when right, else 0.05
+        labels = [0, 1, 2, 3, 3, 2, 1, 0]
+        return pd.DataFrame({"network": [1] * 4 + [2] * 4, "row": range(8), "label": labels, "predicted": predicted,
+                             "probability": [0.9 if p == t else 0.05 for p, t in zip(predicted, labels)]})
 
-    labels = [np.array([0, 1, 2, 3]), np.array([3, 2, 1, 0])]  # the digits networks 1 and 2 held out
-    a = [confident([0, 1, 2, 0]), confident([3, 2, 0, 0])]  # 3 and 3 of 4 right
-    b = [confident([0, 1, 2, 3]), confident([3, 0, 1, 0])]  # 4 and 3 of 4 right
-    text = paired_rows(a, b, labels)
+    a = table([0, 1, 2, 0, 3, 2, 0, 0])  # 3 and 3 of 4 right
+    b = table([0, 1, 2, 3, 3, 0, 1, 0])  # 4 and 3 of 4 right
+    text = paired_rows(a, b.sample(frac=1, random_state=0))  # rows are matched by row and network, not by order
     assert "| 1 | 0.7500 | 1.0000 | " in text and text.splitlines()[2].endswith("| 0 | 1 |")
     assert text.splitlines()[3].startswith("| 2 | 0.7500 | 0.7500 |") and text.splitlines()[3].endswith("| 1 | 1 |")
+    assert f"| {-0.75 * np.log(0.9) - 0.25 * np.log(0.05):.4f} | {-np.log(0.9):.4f} |" in text.splitlines()[2]
     # over both folds: A 6 of 8, B 7 of 8; they disagree on 3 digits (1 only A, 2 only B): sqrt(3 - 1/8) / 8
     assert "Out of fold over 2 folds (8 digits): A 0.7500, B 0.8750; B - A +0.1250 +- 0.2119" in text
+    # only the digits both held out are compared
+    assert "over 1 folds (4 digits)" in paired_rows(a, b[b.network == 2])

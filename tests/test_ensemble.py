@@ -1,6 +1,8 @@
 """ENSEMBLE on the demo data: a cross-validated ensemble, each network holding out its own fold, and reruns of it."""
 
 import json
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -17,6 +19,9 @@ from conftest import (
     shown,
     write_competition_csvs,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from paired_comparison import out_of_fold_table  # noqa: E402
 
 SETTINGS = dict(DATASET="demo", MODEL="modern", EPOCHS=2, BATCH_SIZE=32, ENSEMBLE=2, PRECISION="float32")
 MEMBER_FILES = ("digit_cnn.keras", "training_log.csv", "run.json")
@@ -63,6 +68,18 @@ def test_out_of_fold_accuracy_scores_each_network_on_the_fold_it_never_saw(ensem
     assert metrics["out_of_fold_accuracy"] > 0.5 and f"on {metrics['out_of_fold_digits']:,} held-out digits (2 folds)" in text
     table = pd.read_csv(output_dir / "ensemble.csv")
     assert table["network"].tolist() == [1, 2] and table["held-out accuracy"].between(0.5, 1).all()
+
+
+def test_out_of_fold_table_keeps_each_held_out_digit_for_later_comparisons(ensemble_run):
+    output_dir, _ = ensemble_run
+    _, labels = demo_images(output_dir, "train.csv")
+    table = out_of_fold_table(output_dir, output_dir / "demo_data")
+    for number in (1, 2):
+        assert sorted(table.query("network == @number").row) == sorted(held_out_rows(labels, number))
+    assert (table.label == labels[table.row]).all() and table.probability.between(0, 1).all()
+    metrics = metrics_of(output_dir)
+    assert len(table) == metrics["out_of_fold_digits"]
+    assert (table.predicted == table.label).mean() == pytest.approx(metrics["out_of_fold_accuracy"], abs=2 / len(table))
 
 
 def test_submission_averages_the_networks(ensemble_run):

@@ -79,3 +79,17 @@ def test_the_ema_variant_averages_the_weights_and_recomputes_batch_statistics(tm
     assert mean == pytest.approx(inputs.mean(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
     assert variance == pytest.approx(inputs.var(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
     assert first.momentum == 0.99
+
+
+def test_the_ema_variant_saves_the_raw_weights_before_fit_swaps_the_average_in(tmp_path):
+    _, ns = variant("ema", tmp_path)
+    network, keras = ns["model"], ns["keras"]
+    ns["EPOCHS"] = 2
+    labels = keras.utils.to_categorical(np.arange(64) % 10, 10)
+    seen = []
+    keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(network.get_weights()))
+    network.fit(ns["x_all"][:64], labels, batch_size=32, epochs=2, verbose=0,
+                callbacks=[ns["SaveRawWeights"](tmp_path / "raw.keras"), keep])
+    raw = keras.models.load_model(tmp_path / "raw.keras").get_weights()
+    assert all(np.array_equal(r, w) for r, w in zip(raw, seen[-1]))  # the last epoch's weights
+    assert not all(np.allclose(r, w) for r, w in zip(raw, network.get_weights()))  # fit has swapped the average in
