@@ -7,8 +7,9 @@
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/modern-ensemble10 \
         --submission modern-ensemble10 -p MODEL modern -p ENSEMBLE 10
 
-With --variant FILE, a recipe variant from benchmarks/variants/ runs as a cell right after the notebook's `train` cell:
-its definitions replace the notebook's (and network 1 is compiled again where the optimizer changes), so the run
+With --variant FILE, a recipe variant from benchmarks/variants/ runs as a cell after the notebook's training code (its
+`train` and run-folder cells): its definitions replace the notebook's (and network 1 is compiled again where the
+optimizer changes), so the run
 folders, the out-of-fold figure and the submission are the notebook's own, for a recipe the notebook does not have yet.
 Compare it with the notebook's recipe on the same folds and seeds with benchmarks/paired_comparison.py:
 
@@ -62,10 +63,11 @@ def machine_name(device):
 
 
 def with_variant(variant, output_dir):
-    """A copy of the notebook with the variant's code in a cell after the `train` cell; its definitions replace the
-    notebook's, so the run folders' fingerprint (the source of the training code) and the recipe record it."""
+    """A copy of the notebook with the variant's code in a cell after the run-folder cell, before network 1 trains; its
+    definitions replace the notebook's, so the run folders' fingerprint (the source of the training code) and the
+    recipe record it."""
     notebook = json.loads((ROOT / "digit_recognizer.ipynb").read_text())
-    after = next(i for i, cell in enumerate(notebook["cells"]) if "training" in cell["metadata"].get("tags", []))
+    after = next(i for i, cell in enumerate(notebook["cells"]) if "runs" in cell["metadata"].get("tags", []))
     notebook["cells"].insert(after + 1, {"cell_type": "code", "id": "variant", "metadata": {"tags": ["variant"]},
                                          "execution_count": None, "outputs": [], "source": variant.read_text()})
     path = output_dir / f"notebook-{variant.stem}.ipynb"
@@ -184,7 +186,7 @@ def main():
     parser.add_argument("--seeds", help="comma-separated SEED values; each model runs once with each seed")
     parser.add_argument("--backends", help="comma-separated BACKEND values; each model and seed runs on each")
     parser.add_argument("--variant", type=Path, metavar="FILE",
-                        help="a recipe variant under benchmarks/variants/: its code runs after the notebook's train cell")
+                        help="a recipe variant under benchmarks/variants/: its code runs before network 1 trains")
     parser.add_argument("--submission", metavar="NAME",
                         help="copy submission.csv and metrics.json to benchmarks/submissions/NAME/")
     args = parser.parse_args()

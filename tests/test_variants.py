@@ -19,7 +19,7 @@ VARIANTS = ROOT / "benchmarks" / "variants"
 def variant(name, tmp_path):
     """The notebook's definitions for the modern network, then the variant's cell, as the benchmark runs them."""
     ns = notebook_namespace(MODEL="modern", tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer",
-                                                  "training", "output", "plots"))
+                                                  "training", "runs", "output", "plots"))
     scope, _, _, replicas = ns["choose_devices"]()
     ns.update(distribution_scope=scope, REPLICAS=replicas, JIT_COMPILE=ns["choose_xla"]())  # float32: not mixed
     rng = np.random.default_rng(0)
@@ -33,13 +33,14 @@ def variant(name, tmp_path):
     return notebook, ns
 
 
-def test_the_variant_cell_runs_right_after_the_train_cell(tmp_path):
+def test_the_variant_cell_runs_after_the_training_code_before_network_1_trains(tmp_path):
     source = "def train(model, run):\n    pass\n"
     (tmp_path / "mine.py").write_text(source)
     original = json.loads((ROOT / "digit_recognizer.ipynb").read_text())["cells"]
     cells = json.loads(with_variant(tmp_path / "mine.py", tmp_path).read_text())["cells"]
     at = next(i for i, cell in enumerate(cells) if "variant" in cell["metadata"].get("tags", []))
-    assert "training" in cells[at - 1]["metadata"]["tags"] and cells[at]["source"] == source
+    assert "runs" in cells[at - 1]["metadata"]["tags"] and cells[at]["source"] == source
+    assert "training" in cells[at - 3]["metadata"]["tags"] and "".join(cells[at + 2]["source"]).startswith("run = TrainingRun(1)")
     assert cells[:at] + cells[at + 1:] == original  # nothing else changes
 
 
@@ -64,10 +65,33 @@ def test_the_elastic_variant_bends_the_notebooks_affine_transform(tmp_path):
     assert (tmp_path / "augmentation_elastic.png").is_file()
 
 
-def test_the_ema_variant_averages_the_weights_and_recomputes_batch_statistics(tmp_path):
+def test_the_ema_variant_saves_the_average_of_the_weights_beside_the_plain_network(tmp_path):
+    notebook, ns = variant("ema", tmp_path)
+    network, keras = ns["model"], ns["keras"]
+    assert ns["TrainingRun"].callbacks is ns["callbacks_with_average"]  # every network gets the callback, and then
+    assert ns["notebook_callbacks"].__qualname__ == "TrainingRun.callbacks"  # the notebook's own
+    assert ns["train"] is notebook["train"] and ns["build_optimizer"] is notebook["build_optimizer"]  # training as ever
+    ns.update(EPOCHS=2, STATISTICS_BATCHES=2)
+    labels = keras.utils.to_categorical(np.arange(64) % 10, 10)
+    steps = []
+    keep = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: steps.append([keras.ops.convert_to_numpy(w) for w in network.trainable_weights]))
+    network.fit(ns["x_all"][:64], labels, batch_size=32, epochs=2, verbose=0,
+                callbacks=[ns["WeightAverage"](tmp_path / "ema.keras", ns["x_all"]), keep])
+    expected = steps[0]
+    for weights in steps[1:]:  # 4 steps: the average starts at the first step's weights
+        expected = [0.999 * e + 0.001 * w for e, w in zip(expected, weights)]
+    averaged = keras.models.load_model(tmp_path / "ema.keras")
+    for saved, want in zip(averaged.trainable_weights, expected):
+        assert keras.ops.convert_to_numpy(saved) == pytest.approx(want, abs=1e-6)
+    assert all(np.array_equal(keras.ops.convert_to_numpy(w), last) for w, last in zip(network.trainable_weights, steps[-1]))
+    moving = [keras.ops.convert_to_numpy(layer.moving_mean) for layer in (averaged.layers[1], network.layers[1])]
+    assert isinstance(averaged.layers[1], keras.layers.BatchNormalization) and not np.allclose(*moving)  # recomputed
+
+
+def test_the_ema_variant_recomputes_batch_statistics_for_the_averaged_weights(tmp_path):
     _, ns = variant("ema", tmp_path)
     network, keras = ns["model"], ns["keras"]
-    assert network.optimizer.use_ema and network.optimizer.ema_momentum == 0.999
     first = next(layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization))
     before_first = keras.Sequential(network.layers[:network.layers.index(first)])  # a convolution: no dropout before it
     images = ns["x_all"]
@@ -80,16 +104,3 @@ def test_the_ema_variant_averages_the_weights_and_recomputes_batch_statistics(tm
     assert variance == pytest.approx(inputs.var(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
     assert first.momentum == 0.99
 
-
-def test_the_ema_variant_saves_the_raw_weights_before_fit_swaps_the_average_in(tmp_path):
-    _, ns = variant("ema", tmp_path)
-    network, keras = ns["model"], ns["keras"]
-    ns["EPOCHS"] = 2
-    labels = keras.utils.to_categorical(np.arange(64) % 10, 10)
-    seen = []
-    keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(network.get_weights()))
-    network.fit(ns["x_all"][:64], labels, batch_size=32, epochs=2, verbose=0,
-                callbacks=[ns["SaveRawWeights"](tmp_path / "raw.keras"), keep])
-    raw = keras.models.load_model(tmp_path / "raw.keras").get_weights()
-    assert all(np.array_equal(r, w) for r, w in zip(raw, seen[-1]))  # the last epoch's weights
-    assert not all(np.allclose(r, w) for r, w in zip(raw, network.get_weights()))  # fit has swapped the average in

@@ -1,18 +1,17 @@
-# Variant: weight averaging. Adam keeps an exponential moving average of the weights (use_ema), and model.fit puts
-# the average in place of the weights at its end. BatchNormalization's moving statistics still belong to the raw
-# weights, so they are computed again for the averaged ones, over training batches. The raw weights of the last
-# epoch are saved too (digit_cnn-raw.keras beside each network's model): the same run, without the average, so
-# benchmarks/paired_comparison.py --model-a digit_cnn-raw.keras compares the two on the same training.
-recipe = dict(recipe, ema_momentum=0.999)  # averages about the last 1,000 steps, under two epochs of 590
+# Variant: weight averaging, recorded beside the notebook's own training. After every training step a callback
+# updates an exponential moving average of the trainable weights (as Adam's use_ema does, momentum 0.999: about the
+# last 1,000 steps, under two epochs of 590). After the last epoch it saves the averaged network as digit_cnn-ema.keras
+# in the network's folder, with BatchNormalization's moving statistics computed again for the averaged weights over
+# augmented training batches (the raw weights' statistics do not fit them). The network itself trains and is saved
+# as the notebook's, in the notebook's own run folder (a plain run with the same settings reuses it), so
+#   paired_comparison.py --a RUN --b RUN --model-b digit_cnn-ema.keras --data-dir ...
+# compares the average with the raw weights of the same training. The average lives in memory: a network resumed
+# after an interruption averages from the resume on.
+EMA_MOMENTUM = 0.999
+STATISTICS_BATCHES = 100  # augmented training batches of 256 for the averaged network's batch statistics
 
 
-def build_optimizer(recipe, total_steps):
-    """Adam with the recipe's schedule, keeping a moving average of the weights."""
-    return keras.optimizers.Adam(learning_rate_schedule(recipe, total_steps), use_ema=True,
-                                 ema_momentum=recipe["ema_momentum"])
-
-
-def recompute_batch_statistics(network, images, batches=100, size=256):
+def recompute_batch_statistics(network, images, batches, size=256):
     """Set every BatchNormalization layer's moving mean and variance to their mean over augmented training batches."""
     layers = [layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization)]
     rng = np.random.default_rng(SEED)
@@ -25,31 +24,37 @@ def recompute_batch_statistics(network, images, batches=100, size=256):
         layer.momentum = 0.99
 
 
-class SaveRawWeights(keras.callbacks.Callback):
-    """After the last epoch, before fit swaps the average in: save the raw weights as a model of their own."""
+class WeightAverage(keras.callbacks.Callback):
+    """Average the trainable weights after every step; after the last epoch, save the averaged network to `path`."""
 
-    def __init__(self, path):
+    def __init__(self, path, images):
         super().__init__()
-        self.path = path
+        self.path, self.images, self.average = path, images, None
+
+    def on_train_batch_end(self, batch, logs=None):
+        weights = [keras.ops.convert_to_numpy(w) for w in self.model.trainable_weights]
+        if self.average is None:
+            self.average = weights
+        for average, weight in zip(self.average, weights):
+            average += (1 - EMA_MOMENTUM) * (weight - average)
 
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == EPOCHS - 1:
-            copy = BUILDERS[MODEL]()
-            copy.set_weights(self.model.get_weights())
-            copy.save(self.path)
+        if epoch == EPOCHS - 1 and self.average is not None:
+            averaged = BUILDERS[MODEL]()
+            averaged.set_weights(self.model.get_weights())
+            for variable, average in zip(averaged.trainable_weights, self.average):
+                variable.assign(average)
+            recompute_batch_statistics(averaged, self.images, STATISTICS_BATCHES)
+            averaged.save(self.path)
 
 
-def train(model, run):
-    """Fit as the notebook does, then recompute the batch statistics for the averaged weights."""
-    history = model.fit(
-        Batches(x_all[run.train_rows], y_onehot[run.train_rows], recipe, seed=run.seed, first_epoch=run.done),
-        validation_data=validation_data(run.val_rows),
-        epochs=EPOCHS, callbacks=[SaveRawWeights(run.folder / "digit_cnn-raw.keras"), *run.callbacks()], verbose=2,
-        shuffle=False,
-    )
-    recompute_batch_statistics(model, x_all[run.train_rows])
-    return history
+notebook_callbacks = TrainingRun.callbacks
 
 
-compile_model(model, train_rows)  # network 1 was compiled without the average: compile it again
-print("Variant: Adam keeps a moving average of the weights (momentum 0.999); batch statistics recomputed after fit")
+def callbacks_with_average(self):
+    """The notebook's callbacks for this network, with the weight average first."""
+    return [WeightAverage(self.folder / "digit_cnn-ema.keras", x_all[self.train_rows]), *notebook_callbacks(self)]
+
+
+TrainingRun.callbacks = callbacks_with_average
+print(f"Variant: a moving average of the weights (momentum {EMA_MOMENTUM}) is saved beside each network")
