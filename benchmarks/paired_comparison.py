@@ -1,17 +1,18 @@
 """Compare two cross-validated runs network by network, each on the fold it held out: the paired comparison of two
 recipes, over up to all 42,000 labelled digits.
 
-    python benchmarks/paired_comparison.py --a ~/runs/modern-cv --b ~/runs/modern-e30-ema-cv \
+    python benchmarks/paired_comparison.py --a ~/runs/modern-cv --b ~/runs/modern-e30-cv \
         --data-dir ../shared/data/digit-recognizer --save-a benchmarks/out_of_fold/modern-e20.csv.gz
     python benchmarks/paired_comparison.py --a benchmarks/out_of_fold/modern-e20.csv.gz \
         --b benchmarks/out_of_fold/modern-e30.csv.gz
 
 Each side is a run's OUTPUT_DIR (then --data-dir names its train.csv, and every network's saved model predicts the
-fold it held out; --model-a/--model-b pick another model file in the network folders, such as the raw weights a
-variant saved beside the averaged ones), or an out-of-fold table saved earlier with --save-a/--save-b: one row per
-held-out digit (network, its row in train.csv, label, predicted digit, probability given to the label). The tables
-are small, so they are kept under benchmarks/out_of_fold/ and a later comparison needs neither the models nor the
-run folders. The two sides are compared on the digits both held out.
+fold it held out; --model-a/--model-b pick another model file in the network folders, such as the averaged weights
+the EMA variant saves beside each network, and networks without that file are left out), or an out-of-fold table
+saved earlier with --save-a/--save-b: one row per held-out digit (network, its row in train.csv, label, predicted
+digit, probability given to the label). The tables are small, so they are kept under benchmarks/out_of_fold/ and a
+later comparison needs neither the models nor the run folders. The two sides are compared on the digits both held
+out.
 
 For each network it prints one markdown row (accuracy on its fold, the log loss without label smoothing, and the
 digits only one of the two gets right), then the out-of-fold accuracy of each run over all those folds together and
@@ -45,8 +46,11 @@ def out_of_fold_table(run, data_dir, model_file="digit_cnn.keras"):
                  .split(np.zeros(len(labels)), labels))
     tables = []
     for member in metrics["members"]:
-        rows = folds[member["number"] - 1][1]
-        model = keras.models.load_model(run / member["folder"] / model_file)
+        rows, path = folds[member["number"] - 1][1], run / member["folder"] / model_file
+        if not path.is_file():
+            print(f"Network {member['number']} has no {model_file}: left out.")
+            continue
+        model = keras.models.load_model(path)
         probabilities = model.predict(images[rows], batch_size=1024, verbose=0)
         tables.append(pd.DataFrame({"network": member["number"], "row": rows, "label": labels[rows],
                                     "predicted": probabilities.argmax(axis=1),
