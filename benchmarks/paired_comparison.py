@@ -55,6 +55,8 @@ def out_of_fold_table(run, data_dir, model_file="digit_cnn.keras"):
         tables.append(pd.DataFrame({"network": member["number"], "row": rows, "label": labels[rows],
                                     "predicted": probabilities.argmax(axis=1),
                                     "probability": probabilities[np.arange(len(rows)), labels[rows]].round(6)}))
+    if not tables:
+        raise SystemExit(f"No network of {run} has {model_file}.")
     return pd.concat(tables, ignore_index=True)
 
 

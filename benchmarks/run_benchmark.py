@@ -9,8 +9,8 @@
 
 With --variant FILE, a recipe variant from benchmarks/variants/ runs as a cell after the notebook's training code (its
 `train` and run-folder cells): its definitions replace the notebook's (and network 1 is compiled again where the
-optimizer changes), so the run
-folders, the out-of-fold figure and the submission are the notebook's own, for a recipe the notebook does not have yet.
+optimizer changes), so the run folders, the out-of-fold figure and the submission are the notebook's own, for a
+recipe the notebook does not have yet.
 Compare it with the notebook's recipe on the same folds and seeds with benchmarks/paired_comparison.py:
 
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/modern-elastic-cv3 \
