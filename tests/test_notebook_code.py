@@ -4,6 +4,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -104,3 +105,46 @@ def test_submission_check_stops_on_diverged_or_malformed_predictions(ns):
         ns["check_submission"](good.iloc[:2], probabilities[:2], 3)
     with pytest.raises(RuntimeError, match="ImageIds are not 1, 2"):
         ns["check_submission"](good.assign(ImageId=[0, 1, 2]), probabilities, 3)
+
+
+@pytest.fixture
+def modern(tmp_path):
+    """The modern network's definitions up to training, with 96 small random digits as the data."""
+    ns = notebook_namespace(MODEL="modern", tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer",
+                                                  "training", "output"))
+    scope, _, _, replicas = ns["choose_devices"]()
+    ns.update(distribution_scope=scope, REPLICAS=replicas, JIT_COMPILE=ns["choose_xla"]())  # float32: not mixed
+    images = np.zeros((96, 28, 28, 1), "float32")
+    images[:, 6:22, 6:22] = np.random.default_rng(0).random((96, 16, 16, 1))  # ink inside a blank border, as in MNIST
+    ns.update(output_dir=tmp_path, x_all=images, y_onehot=np.eye(10, dtype="float32")[np.arange(96) % 10], EPOCHS=4,
+              recipe=dict(ns["recipe"], batch_size=8))
+    return ns
+
+
+def test_the_modern_recipe_ends_with_the_average_of_its_weights_and_their_own_batch_statistics(modern):
+    ns, keras = modern, modern["keras"]
+    assert not ns["build_optimizer"](ns["RECIPES"]["fast"], 11_820).use_ema  # the article's network keeps its last weights
+    assert ns["build_optimizer"](ns["RECIPES"]["modern"], 11_820).ema_momentum == 0.999  # 20 epochs of 591 steps
+    network = ns["build_modern_model"]()
+    run = SimpleNamespace(train_rows=np.arange(64), val_rows=np.arange(64, 96), seed=3, done=0)
+    ns["compile_model"](network, run.train_rows)
+    assert network.optimizer.use_ema and network.optimizer.ema_momentum == pytest.approx(1 - 10 / 32)  # a short run's
+    steps = []
+    run.callbacks = lambda: [keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: steps.append([keras.ops.convert_to_numpy(w) for w in network.trainable_weights]))]
+    ns["train"](network, run)
+    expected = steps[0]
+    for weights in steps[1:]:  # 32 steps: the average starts at the first step's weights
+        expected = [(1 - 10 / 32) * e + 10 / 32 * w for e, w in zip(expected, weights)]
+    assert len(steps) == 32
+    for weight, want in zip(network.trainable_weights, expected):
+        assert keras.ops.convert_to_numpy(weight) == pytest.approx(want, abs=1e-6)
+    assert not all(np.allclose(keras.ops.convert_to_numpy(w), last) for w, last in zip(network.trainable_weights, steps[-1]))
+    first = next(layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization))
+    before_first = keras.Sequential(network.layers[:network.layers.index(first)])  # a convolution: no dropout before it
+    batch = ns["Batches"](ns["x_all"][run.train_rows], ns["y_onehot"][run.train_rows], dict(ns["recipe"], batch_size=256), seed=3)
+    inputs = keras.ops.convert_to_numpy(before_first(batch[0][0])).astype("float32")  # 64 rows: one batch, its statistics
+    mean, variance = (keras.ops.convert_to_numpy(v).astype("float32") for v in (first.moving_mean, first.moving_variance))
+    assert mean == pytest.approx(inputs.mean(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
+    assert variance == pytest.approx(inputs.var(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
+    assert first.momentum == 0.99

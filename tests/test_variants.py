@@ -19,7 +19,7 @@ VARIANTS = ROOT / "benchmarks" / "variants"
 def variant(name, tmp_path):
     """The notebook's definitions for the modern network, then the variant's cell, as the benchmark runs them."""
     ns = notebook_namespace(MODEL="modern", tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer",
-                                                  "training", "runs", "output", "plots"))
+                                                  "training", "output", "plots"))
     scope, _, _, replicas = ns["choose_devices"]()
     ns.update(distribution_scope=scope, REPLICAS=replicas, JIT_COMPILE=ns["choose_xla"]())  # float32: not mixed
     rng = np.random.default_rng(0)
@@ -63,44 +63,3 @@ def test_the_elastic_variant_bends_the_notebooks_affine_transform(tmp_path):
     assert np.abs(unbent - plain).max() < 1e-4  # with no bend, the same rotation, zoom and shift, resampled the same
     assert bent.shape == plain.shape and bent.dtype == np.float32 and np.abs(bent - plain).mean() > 0.05
     assert (tmp_path / "augmentation_elastic.png").is_file()
-
-
-def test_the_ema_variant_saves_the_average_of_the_weights_beside_the_plain_network(tmp_path):
-    notebook, ns = variant("ema", tmp_path)
-    network, keras = ns["model"], ns["keras"]
-    assert ns["TrainingRun"].callbacks is ns["callbacks_with_average"]  # every network gets the callback, and then
-    assert ns["notebook_callbacks"].__qualname__ == "TrainingRun.callbacks"  # the notebook's own
-    assert ns["train"] is notebook["train"] and ns["build_optimizer"] is notebook["build_optimizer"]  # training as ever
-    ns.update(EPOCHS=2, STATISTICS_BATCHES=2)
-    labels = keras.utils.to_categorical(np.arange(64) % 10, 10)
-    steps = []
-    keep = keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: steps.append([keras.ops.convert_to_numpy(w) for w in network.trainable_weights]))
-    network.fit(ns["x_all"][:64], labels, batch_size=32, epochs=2, verbose=0,
-                callbacks=[ns["WeightAverage"](tmp_path / "ema.keras", ns["x_all"]), keep])
-    expected = steps[0]
-    for weights in steps[1:]:  # 4 steps: the average starts at the first step's weights
-        expected = [0.999 * e + 0.001 * w for e, w in zip(expected, weights)]
-    averaged = keras.models.load_model(tmp_path / "ema.keras")
-    for saved, want in zip(averaged.trainable_weights, expected):
-        assert keras.ops.convert_to_numpy(saved) == pytest.approx(want, abs=1e-6)
-    assert all(np.array_equal(keras.ops.convert_to_numpy(w), last) for w, last in zip(network.trainable_weights, steps[-1]))
-    moving = [keras.ops.convert_to_numpy(layer.moving_mean) for layer in (averaged.layers[1], network.layers[1])]
-    assert isinstance(averaged.layers[1], keras.layers.BatchNormalization) and not np.allclose(*moving)  # recomputed
-
-
-def test_the_ema_variant_recomputes_batch_statistics_for_the_averaged_weights(tmp_path):
-    _, ns = variant("ema", tmp_path)
-    network, keras = ns["model"], ns["keras"]
-    first = next(layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization))
-    before_first = keras.Sequential(network.layers[:network.layers.index(first)])  # a convolution: no dropout before it
-    images = ns["x_all"]
-    ns["recompute_batch_statistics"](network, images, batches=1, size=64)  # one batch: its statistics exactly
-    rng = np.random.default_rng(ns["SEED"])
-    rows = rng.choice(len(images), 64, replace=False)
-    inputs = keras.ops.convert_to_numpy(before_first(ns["random_affine"](images[rows], ns["recipe"], rng))).astype("float32")
-    mean, variance = (keras.ops.convert_to_numpy(v).astype("float32") for v in (first.moving_mean, first.moving_variance))
-    assert mean == pytest.approx(inputs.mean(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
-    assert variance == pytest.approx(inputs.var(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
-    assert first.momentum == 0.99
-
