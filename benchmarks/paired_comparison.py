@@ -8,7 +8,7 @@ recipes, over up to all 42,000 labelled digits.
 
 Each side is a run's OUTPUT_DIR (then --data-dir names its train.csv, and every network's saved model predicts the
 fold it held out; --model-a/--model-b pick another model file in the network folders, such as the averaged weights
-the EMA variant saves beside each network, and networks without that file are left out), or an out-of-fold table
+the retired EMA variant saved beside each network, and networks without that file are left out), or an out-of-fold table
 saved earlier with --save-a/--save-b: one row per held-out digit (network, its row in train.csv, label, predicted
 digit, probability given to the label). The tables are small, so they are kept under benchmarks/out_of_fold/ and a
 later comparison needs neither the models nor the run folders. The two sides are compared on the digits both held
