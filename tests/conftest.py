@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import keras
@@ -14,6 +15,9 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "digit_recognizer.ipynb"
 PIXELS = [f"pixel{i}" for i in range(784)]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from notebook_code import notebook_namespace  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -27,6 +31,19 @@ def offline_environment(tmp_path_factory):
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+def modern_namespace(output_dir, rows):
+    """The modern network's definitions up to training, in float32 on this machine's devices, with `rows` small random
+    digits as the data."""
+    ns = notebook_namespace(MODEL="modern", tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer",
+                                                  "training", "output", "plots"))
+    scope, _, _, replicas = ns["choose_devices"]()
+    ns.update(distribution_scope=scope, REPLICAS=replicas, JIT_COMPILE=ns["choose_xla"]())  # float32: not mixed
+    images = np.zeros((rows, 28, 28, 1), "float32")
+    images[:, 6:22, 6:22] = np.random.default_rng(0).random((rows, 16, 16, 1))  # ink inside a blank border, as in MNIST
+    ns.update(output_dir=output_dir, x_all=images)
+    return ns
 
 
 def run_notebook(output_dir, workdir=None, notebook=NOTEBOOK, **parameters):

@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from notebook_code import notebook_namespace  # noqa: E402
 
+from conftest import modern_namespace  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def ns():
@@ -110,14 +112,8 @@ def test_submission_check_stops_on_diverged_or_malformed_predictions(ns):
 @pytest.fixture
 def modern(tmp_path):
     """The modern network's definitions up to training, with 96 small random digits as the data."""
-    ns = notebook_namespace(MODEL="modern", tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer",
-                                                  "training", "output"))
-    scope, _, _, replicas = ns["choose_devices"]()
-    ns.update(distribution_scope=scope, REPLICAS=replicas, JIT_COMPILE=ns["choose_xla"]())  # float32: not mixed
-    images = np.zeros((96, 28, 28, 1), "float32")
-    images[:, 6:22, 6:22] = np.random.default_rng(0).random((96, 16, 16, 1))  # ink inside a blank border, as in MNIST
-    ns.update(output_dir=tmp_path, x_all=images, y_onehot=np.eye(10, dtype="float32")[np.arange(96) % 10], EPOCHS=4,
-              recipe=dict(ns["recipe"], batch_size=8))
+    ns = modern_namespace(tmp_path, 96)
+    ns.update(y_onehot=np.eye(10, dtype="float32")[np.arange(96) % 10], EPOCHS=4, recipe=dict(ns["recipe"], batch_size=8))
     return ns
 
 

@@ -10,22 +10,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from notebook_code import notebook_namespace  # noqa: E402
 from run_benchmark import with_variant  # noqa: E402
+
+from conftest import modern_namespace  # noqa: E402
 
 VARIANTS = ROOT / "benchmarks" / "variants"
 
 
 def variant(name, tmp_path):
     """The notebook's definitions for the modern network, then the variant's cell, as the benchmark runs them."""
-    ns = notebook_namespace(MODEL="modern", tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer",
-                                                  "training", "output", "plots"))
-    scope, _, _, replicas = ns["choose_devices"]()
-    ns.update(distribution_scope=scope, REPLICAS=replicas, JIT_COMPILE=ns["choose_xla"]())  # float32: not mixed
-    rng = np.random.default_rng(0)
-    images = np.zeros((300, 28, 28, 1), "float32")
-    images[:, 6:22, 6:22] = rng.random((300, 16, 16, 1))  # ink inside a blank border, as in MNIST
-    ns.update(output_dir=tmp_path, x_all=images, train_rows=np.arange(300))
+    ns = modern_namespace(tmp_path, 300)
+    ns["train_rows"] = np.arange(300)
     ns["model"] = ns["build_modern_model"]()
     ns["compile_model"](ns["model"], ns["train_rows"])
     notebook = ns.copy()
