@@ -164,10 +164,13 @@ def side_by_side(rows):
     for model in dict.fromkeys(map(group, rows)):
         scored = [r for r in rows if group(r) == model and r["validation_accuracy"] != ""]  # VALIDATION_RATIO 0: none
         accuracy = np.array([float(r["validation_accuracy"]) for r in scored])
-        per_epoch[model] = float(np.median([r["epoch_seconds"] for r in rows if group(r) == model]))
+        timed = [r["epoch_seconds"] for r in rows if group(r) == model and r["epoch_seconds"] != ""]  # reused: none
         error = accuracy.std(ddof=1) / np.sqrt(len(accuracy)) if len(accuracy) > 1 else float("nan")
-        lines.append(f"{model}: mean validation accuracy {accuracy.mean():.4f} +- {error:.4f} (standard error, "
-                     f"{len(accuracy)} seed(s)); median {per_epoch[model]:.1f} s of training per epoch")
+        line = f"{model}: mean validation accuracy {accuracy.mean():.4f} +- {error:.4f} (standard error, {len(accuracy)} seed(s))"
+        if timed:
+            per_epoch[model] = float(np.median(timed))
+            line += f"; median {per_epoch[model]:.1f} s of training per epoch"
+        lines.append(line)
     if len(per_epoch) > 1:
         fastest = min(per_epoch, key=per_epoch.get)
         lines += [f"{model}: {seconds / per_epoch[fastest]:.2f} x the training time per epoch of {fastest}"

@@ -24,6 +24,11 @@ def test_side_by_side_means_over_seeds_and_compares_epoch_times():
     assert "reference: 4.14 x the training time per epoch of modern" in text
 
 
+def test_side_by_side_of_a_run_whose_networks_were_all_reused_reports_no_epoch_time():
+    text = side_by_side([row("modern", 42, "", 0.9960)])  # a rerun that only scores finished networks trains nothing
+    assert text.endswith("modern: mean validation accuracy 0.9960 +- nan (standard error, 1 seed(s))")
+
+
 def test_side_by_side_compares_backends():
     rows = [dict(row("modern", 42, 20.0, 0.9960), backend="tensorflow 2.20.0"), dict(row("modern", 42, 80.0, 0.9955), backend="jax 0.7.2")]
     text = side_by_side(rows)
