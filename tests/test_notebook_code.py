@@ -144,4 +144,3 @@ def test_the_modern_recipe_ends_with_the_average_of_its_weights_and_their_own_ba
     assert mean == pytest.approx(inputs.mean(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
     assert variance == pytest.approx(inputs.var(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
     assert first.momentum == 0.99
-
