@@ -144,3 +144,16 @@ def test_the_modern_recipe_ends_with_the_average_of_its_weights_and_their_own_ba
     assert mean == pytest.approx(inputs.mean(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
     assert variance == pytest.approx(inputs.var(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
     assert first.momentum == 0.99
+
+
+def test_a_run_too_short_to_average_keeps_the_batch_statistics_fit_left(modern):
+    ns = modern
+    network = ns["build_modern_model"]()
+    run = SimpleNamespace(train_rows=np.arange(64), val_rows=np.arange(64, 96), seed=3, done=0, callbacks=list)
+    ns.update(EPOCHS=1)  # 8 steps: under the 10 an average needs, so the optimizer keeps its last weights
+    ns["compile_model"](network, run.train_rows)
+    assert not network.optimizer.use_ema
+    recomputed = []
+    ns["recompute_batch_statistics"] = lambda *arguments: recomputed.append(arguments)
+    ns["train"](network, run)
+    assert recomputed == []  # the raw weights' own statistics stay: nothing was swapped in
