@@ -7,10 +7,11 @@ The run appends its row to benchmarks/results.csv, as benchmarks/run_benchmark.p
 keeps its submission.csv and metrics.json under benchmarks/submissions/NAME/. After an edit to the notebook's text
 alone, --text-only copies the markdown cells into the executed copy without a run (its code cells must still match).
 
-The run happens in a temporary folder (data/ links to the CSVs, output/ collects what it writes), so the copy names no
-path of this machine; with --workdir DIR it happens in DIR, which is kept, so the same command resumes a run that was
-cut off (the notebook resumes its training after the last finished epoch). TensorFlow's log lines on stderr are left
-out. With -p NAME VALUE it runs other settings, for a quick try (-p DATASET demo -p EPOCHS 1); the copy then shows
+The run happens in a temporary folder (data/ links to the CSVs, output/ collects what it writes), and the notebook
+prints its paths relative to it, so the copy names no path of this machine; with --workdir DIR it happens in DIR, which
+is kept, so the same command resumes a run that was cut off (the notebook resumes its training after the last finished
+epoch). TensorFlow's C++ log is silenced (TF_CPP_MIN_LOG_LEVEL=3); every output is kept as the run printed it.
+With -p NAME VALUE it runs other settings, for a quick try (-p DATASET demo -p EPOCHS 1); the copy then shows
 them in papermill's injected-parameters cell.
 """
 
@@ -18,6 +19,7 @@ import argparse
 import ast
 import contextlib
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -34,20 +36,10 @@ COPY = ROOT / "assets" / "digit_recognizer_executed.ipynb"
 FIGURES = ("samples.png", "augmentation.png", "learning_curves.png", "confusion_matrix.png", "mistakes.png", "first_layer.png")
 
 
-def clean(notebook, folder):
-    """Drop stderr streams and papermill's timing metadata; write paths relative to the run's folder."""
-    prefix = str(folder) + "/"
+def clean(notebook):
+    """Drop papermill's timing metadata; the outputs stay as the run printed them."""
     for cell in notebook["cells"]:
         cell["metadata"].pop("papermill", None)
-        outputs = [o for o in cell.get("outputs", []) if not (o["output_type"] == "stream" and o["name"] == "stderr")]
-        for output in outputs:
-            if "text" in output:
-                output["text"] = "".join(output["text"]).replace(prefix, "")
-            for key, value in output.get("data", {}).items():
-                if key.startswith("text/") and not key.endswith("svg"):
-                    output["data"][key] = "".join(value).replace(prefix, "")
-        if cell["cell_type"] == "code":
-            cell["outputs"] = outputs
     notebook["metadata"].pop("papermill", None)
     return notebook
 
@@ -104,6 +96,7 @@ def main():
                 (folder / "data" / name).symlink_to((args.data_dir / name).resolve())
         executed = folder / "executed.ipynb"
         parameters = {name: value(text) for name, text in args.p}
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # no C++ log lines (such as a missing CUDA driver) in the copy
         started = time.perf_counter()
         papermill.execute_notebook(str(NOTEBOOK), str(executed), parameters=parameters, cwd=str(folder), progress_bar=False)
         seconds = time.perf_counter() - started
@@ -115,7 +108,7 @@ def main():
             saved.mkdir(parents=True, exist_ok=True)
             for name in ("submission.csv", "metrics.json"):
                 shutil.copyfile(folder / "output" / name, saved / name)
-        notebook = clean(json.loads(executed.read_text()), folder)
+        notebook = clean(json.loads(executed.read_text()))
         args.copy.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
         args.figures.mkdir(parents=True, exist_ok=True)
         for name in FIGURES:

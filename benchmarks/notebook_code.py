@@ -1,14 +1,12 @@
-"""Load the notebook's own definitions by their cell tags, so benchmarks and tests use exactly the notebook's code."""
+"""Load the notebook's own definitions by their cell tags, so benchmarks and tests call exactly the notebook's code."""
 
 import json
+import linecache
 from pathlib import Path
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
 # The imports, the device checks, both networks, the recipes, the augmentation, the input pipeline, the optimizer.
 MODEL_TAGS = ("imports", "devices", "model", "recipes", "augmentation", "pipeline", "optimizer")
-# The settings the tagged cells read, at their defaults, and one device (the story cell that picks devices is not run).
-SETTINGS = dict(SEED=42, BACKEND="auto", MODEL="reference", RECIPE="auto", EPOCHS=20, BATCH_SIZE=64, ENSEMBLE=1,
-                VALIDATION_RATIO=0.1, PRECISION="auto", XLA="auto", REPLICAS=1)
 
 
 def tagged_cells(*tags):
@@ -18,9 +16,14 @@ def tagged_cells(*tags):
             if c["cell_type"] == "code" and set(c["metadata"].get("tags", [])) & set(tags)]
 
 
-def notebook_namespace(seed=42, tags=MODEL_TAGS, **settings):
-    """Execute the tagged cells (the backend choice and the imports always first) in a fresh namespace and return it."""
-    namespace = {**SETTINGS, "SEED": seed, **settings}
-    for source in tagged_cells("backend", "imports", *tags):
-        exec(source, namespace)
+def notebook_namespace(tags=MODEL_TAGS, **settings):
+    """Run the settings cell (then apply `settings`), the backend choice, the imports and the tagged cells in a fresh
+    namespace, and return it. One device, as the story cell that picks devices is not run."""
+    namespace = {"REPLICAS": 1}
+    exec(tagged_cells("parameters")[0], namespace)
+    namespace.update(settings)
+    for number, source in enumerate(tagged_cells("backend", "imports", *tags)):
+        name = f"<notebook cell {number}>"
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # so inspect finds the source, as in IPython
+        exec(compile(source, name, "exec"), namespace)
     return namespace

@@ -17,7 +17,7 @@ NOTEBOOK = ROOT / "digit_recognizer.ipynb"
 PIXELS = [f"pixel{i}" for i in range(784)]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from notebook_code import notebook_namespace  # noqa: E402
+from notebook_code import notebook_namespace, tagged_cells  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -33,17 +33,24 @@ def offline_environment(tmp_path_factory):
     os.environ.update(saved)
 
 
-def modern_namespace(output_dir, rows):
-    """The modern network's definitions up to training, in float32 on this machine's devices, with `rows` small random
-    digits as the data."""
-    ns = notebook_namespace(MODEL="modern", tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer",
-                                                  "training", "output", "plots"))
-    scope, _, _, replicas = ns["choose_devices"]()
-    ns.update(distribution_scope=scope, REPLICAS=replicas, JIT_COMPILE=ns["choose_xla"]())  # float32: not mixed
-    images = np.zeros((rows, 28, 28, 1), "float32")
-    images[:, 6:22, 6:22] = np.random.default_rng(0).random((rows, 16, 16, 1))  # ink inside a blank border, as in MNIST
-    ns.update(output_dir=output_dir, x_all=images)
+def loop_namespace(output_dir, rows=96, **settings):
+    """The notebook's cells from the data on, through its training loop's definitions, in float32 on this machine's
+    devices, with `rows` small random labelled digits as train.csv; run the loop with `exec(ns["train_loop"], ns)`."""
+    settings = {"MODEL": "modern", "PRECISION": "float32", "EPOCHS": 2, "BATCH_SIZE": 8, **settings}
+    ns = notebook_namespace(tags=("output", "csv_checks", "preprocess", "split", "devices", "device_choice", "model", "recipes", "augmentation",
+                                  "pipeline", "optimizer", "training", "runs"), **settings, train_frame=small_train_frame(rows),
+                            test_frame=small_train_frame(10).drop(columns="label"))
+    ns.update(output_dir=Path(output_dir), train_loop=tagged_cells("train_loop")[0], networks_cell=tagged_cells("networks")[0])
     return ns
+
+
+def small_train_frame(rows):
+    """A train.csv frame of random ink inside a blank border, as in MNIST, with every digit equally often."""
+    pixels = np.zeros((rows, 28, 28), np.int64)
+    pixels[:, 6:22, 6:22] = np.random.default_rng(0).integers(0, 256, (rows, 16, 16))
+    frame = pd.DataFrame(pixels.reshape(rows, 784), columns=PIXELS)
+    frame.insert(0, "label", np.arange(rows) % 10)
+    return frame
 
 
 def run_notebook(output_dir, workdir=None, notebook=NOTEBOOK, **parameters):

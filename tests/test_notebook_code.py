@@ -1,10 +1,9 @@
-"""The notebook's own definitions, loaded by cell tag as the benchmarks load them: networks, augmentation, bookkeeping."""
+"""The notebook's own definitions, called with small inputs: networks, augmentation, batches, the training loop, run folders."""
 
 import json
-import math
+import linecache
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from notebook_code import notebook_namespace  # noqa: E402
 
-from conftest import modern_namespace  # noqa: E402
+from conftest import loop_namespace  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -22,31 +21,34 @@ def ns():
     return notebook_namespace(tags=("devices", "model", "recipes", "augmentation", "pipeline", "optimizer", "output", "submission"))
 
 
-def test_both_networks_recipes_and_pipeline_load(ns):
+def test_both_networks_and_recipes_load(ns):
     assert set(ns["RECIPES"]) == {"fast", "reference", "modern"}
     assert ns["recipe"] == dict(ns["RECIPES"]["fast"], batch_size=64)  # the reference network's own recipe, BATCH_SIZE on one device
     assert ns["build_reference_model"]().count_params() == 42_579_946
     modern = ns["build_modern_model"]()
     assert modern.count_params() == 326_826
-    assert not any(type(layer).__name__ in ("MaxPooling2D",) for layer in modern.layers)
+    assert not any(type(layer).__name__ == "MaxPooling2D" for layer in modern.layers)
     assert sum(type(layer).__name__ == "BatchNormalization" for layer in modern.layers) == 7
+
+
+def test_batches_hold_images_their_augmentation_numbers_and_labels(ns):
     images = np.zeros((5, 28, 28, 1), dtype="float32")
     batches = ns["Batches"](images, np.eye(10)[np.arange(5)], dict(ns["recipe"], batch_size=2), seed=42)
-    assert len(batches) == 3 and batches[0][0].shape == (2, 28, 28, 1) and batches[0][1].shape == (2, 10)
-    assert batches[2][0].shape == (1, 28, 28, 1)  # the last batch holds the rest
+    (x, params), y = batches[0]
+    assert len(batches) == 3 and x.shape == (2, 28, 28, 1) and params.shape == (2, 4) and y.shape == (2, 10)
+    assert batches[2][0][0].shape == (1, 28, 28, 1)  # the last batch holds the rest
 
 
 def test_every_batch_splits_evenly_over_the_devices(ns):
-    ns["REPLICAS"] = 8
-    try:
-        for rest in range(1, 8):
-            rows = 8 * 20 + rest  # batches of 64, 64, 32 and the rest
-            batches = ns["Batches"](np.zeros((rows, 28, 28, 1), "float32"), np.eye(10)[np.arange(rows) % 10], ns["recipe"], seed=1)
-            sizes = [len(batches[i][0]) for i in range(len(batches))]
-            assert all(size % 8 == 0 for size in sizes) and sum(sizes) == rows - rest  # the rest sits out this epoch
-            assert ns["padding"](rows) == 8 - rest and ns["total_steps"](np.arange(rows)) == len(batches) * ns["EPOCHS"]
-    finally:
-        ns["REPLICAS"] = 1
+    for rest in range(1, 8):
+        rows = 8 * 20 + rest  # batches of 64, 64, 32 and the rest
+        batches = ns["Batches"](np.zeros((rows, 28, 28, 1), "float32"), np.eye(10)[np.arange(rows) % 10], ns["recipe"], seed=1, devices=8)
+        sizes = [len(batches[i][1]) for i in range(len(batches))]
+        assert all(size % 8 == 0 for size in sizes) and sum(sizes) == rows - rest  # the rest sits out this epoch
+        assert len(ns["pad"](rows, 8)) == 8 - rest
+    x, y, weights = ns["validation_data"](np.ones((5, 28, 28, 1), "float32"), np.eye(10)[:5], devices=4)
+    assert x[0].shape == (8, 28, 28, 1) and x[1].shape == (8, 4) and y.shape == (8, 10) and weights.tolist() == [1] * 5 + [0] * 3
+    assert ns["validation_data"](np.zeros((0, 28, 28, 1), "float32"), np.zeros((0, 10)), devices=4) is None
 
 
 def test_the_articles_rmsprop_decays_as_keras_2_did(ns):
@@ -56,48 +58,66 @@ def test_the_articles_rmsprop_decays_as_keras_2_did(ns):
     assert float(cosine(0)) == 0 and float(cosine(10)) == pytest.approx(1e-3) and float(cosine(100)) == pytest.approx(0, abs=1e-9)
 
 
-def augmented_epochs(ns, seed, epochs=2, first_epoch=0):
-    """Every augmented batch, with its labels, of `epochs` passes over the same 64 random digits."""
-    rng = np.random.default_rng(0)
-    images = rng.random((64, 28, 28, 1), dtype=np.float32)
-    recipe = dict(ns["RECIPES"]["modern"], batch_size=32)
-    batches = ns["Batches"](images, np.eye(10)[np.arange(64) % 10], recipe, seed=seed, first_epoch=first_epoch)
+def epochs_of_batches(ns, seed, epochs=2, first_epoch=0):
+    """Every batch (images, augmentation numbers, labels) of `epochs` passes over the same 64 random digits."""
+    images = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    batches = ns["Batches"](images, np.eye(10)[np.arange(64) % 10], dict(ns["RECIPES"]["modern"], batch_size=32), seed=seed)
+    batches.epoch = first_epoch  # as the training loop sets it when it resumes
     passes = []
     for _ in range(epochs):
-        passes.append([np.concatenate(parts) for parts in zip(*[batches[i] for i in range(len(batches))])])
+        passes.append([np.concatenate(part) for part in zip(*[(x, p, y) for (x, p), y in (batches[i] for i in range(len(batches)))])])
         batches.on_epoch_end()  # as Keras calls it after each epoch
     return passes
 
 
-def test_augmentation_is_repeatable_from_the_seed_and_new_each_epoch(ns):
-    first, second = augmented_epochs(ns, seed=7), augmented_epochs(ns, seed=7)
+def test_batches_are_repeatable_from_the_seed_and_new_each_epoch(ns):
+    first, second = epochs_of_batches(ns, seed=7), epochs_of_batches(ns, seed=7)
     assert all(np.array_equal(a, b) for one, other in zip(first, second) for a, b in zip(one, other))  # a rerun sees the same
-    assert not np.allclose(first[0][0], first[1][0])  # each epoch is augmented anew
-    assert not np.array_equal(first[0][1], first[1][1])  # and shuffled anew: the labels come in another order
-    assert not np.allclose(first[0][0], augmented_epochs(ns, seed=8)[0][0])  # another seed, other batches
-    resumed = augmented_epochs(ns, seed=7, epochs=1, first_epoch=1)  # a run resumed after its first epoch
+    assert not np.allclose(first[0][1], first[1][1])  # each epoch is augmented anew
+    assert not np.array_equal(first[0][2], first[1][2])  # and shuffled anew: the labels come in another order
+    assert not np.allclose(first[0][1], epochs_of_batches(ns, seed=8)[0][1])  # another seed, other batches
+    resumed = epochs_of_batches(ns, seed=7, epochs=1, first_epoch=1)  # a run resumed after its first epoch
     assert all(np.array_equal(a, b) for a, b in zip(resumed[0], first[1]))
 
 
-def test_augmentation_moves_the_digit_and_keeps_its_ink(ns):
-    image = np.zeros((1, 28, 28, 1), dtype=np.float32)
-    image[0, 10:18, 12:16] = 1.0  # a bar in the middle
-    moved = ns["random_affine"](np.repeat(image, 16, axis=0), ns["RECIPES"]["modern"], np.random.default_rng(0))
-    assert moved.shape == (16, 28, 28, 1) and 0 <= moved.min() and moved.max() <= 1.0 + 1e-6
-    assert not np.allclose(moved, image)  # transformed
-    ink = moved.sum(axis=(1, 2, 3)) / image.sum()
-    assert ((0.7 < ink) & (ink < 1.35)).all()  # zoom of at most 10% changes the ink by about 20% at most
+def test_augmentation_numbers_stay_within_the_recipe(ns):
+    params = ns["draw_augmentation"](10_000, ns["RECIPES"]["modern"], np.random.default_rng(0))
+    angle, zoom, shift = np.degrees(params[:, 0]), params[:, 1], params[:, 2:]
+    assert abs(angle).max() <= 10 and 9 < abs(angle).max() and abs(zoom - 1).max() <= 0.1 and abs(shift).max() <= 2.8
 
 
-def test_json_bookkeeping_is_atomic_and_never_writes_nan(ns, tmp_path):
+def test_the_augmentation_layer_is_kerass_affine_transform_in_one_compiled_step(ns):
+    keras = ns["keras"]
+    rng = np.random.default_rng(0)
+    images = np.zeros((16, 28, 28, 1), "float32")
+    images[:, 5:23, 8:20] = rng.random((16, 18, 12, 1))
+    params = ns["draw_augmentation"](16, ns["RECIPES"]["modern"], rng)
+    angle, scale, shift_x, shift_y = params.T
+    cos, sin, c = np.cos(angle) / scale, np.sin(angle) / scale, 13.5
+    transform = np.stack([cos, -sin, c - cos * c + sin * c - shift_x, sin, cos, c - sin * c - cos * c - shift_y,
+                          np.zeros(16), np.zeros(16)], axis=1).astype("float32")  # output pixel (x, y) reads from this point
+    expected = keras.ops.convert_to_numpy(keras.ops.image.affine_transform(images, transform, fill_mode="constant"))
+    trainer = ns["with_augmentation"](keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Identity()]))
+    compiled = keras.Model(trainer.inputs, trainer.layers[-2].output)  # the augmentation layer's own output
+    assert compiled.layers[-1].compute_dtype == "float32"
+    augmented = keras.ops.convert_to_numpy(compiled([images, params], training=True))
+    assert np.abs(augmented - expected).max() < 1e-4 and not np.allclose(augmented, images)
+    assert np.array_equal(keras.ops.convert_to_numpy(compiled([images, params], training=False)), images)  # nothing at prediction
+    away = np.array([[0, 1, 28, 0]], "float32")  # shifted a whole image away: no pixel maps, all blank
+    assert keras.ops.convert_to_numpy(compiled([images[:1], away], training=True)).max() == 0
+
+
+def test_files_are_written_in_one_step(ns, tmp_path):
     path = tmp_path / "metrics.json"
     path.write_text('{"old": true}')
-    ns["write_json"]({"accuracy": float("nan"), "speeds": [1.5, math.inf], "nested": {"x": float("nan")}}, path)
-    assert json.loads(path.read_text()) == {"accuracy": None, "speeds": [1.5, None], "nested": {"x": None}}
+    ns["write_atomically"](lambda handle: json.dump({"accuracy": 0.5}, handle), path)
+    with pytest.raises(ZeroDivisionError):
+        ns["write_atomically"](lambda handle: handle.write(str(1 / 0)), path)  # a write that fails halfway
+    assert json.loads(path.read_text()) == {"accuracy": 0.5}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temporary file left behind
 
 
-def test_submission_check_stops_on_diverged_or_malformed_predictions(ns):
+def test_submission_check_stops_on_diverged_or_malformed_predictions(ns, tmp_path):
     good = pd.DataFrame({"ImageId": [1, 2, 3], "Label": [7, 0, 9]})
     probabilities = np.full((3, 10), 0.1)
     ns["check_submission"](good, probabilities, 3)
@@ -107,53 +127,86 @@ def test_submission_check_stops_on_diverged_or_malformed_predictions(ns):
         ns["check_submission"](good.iloc[:2], probabilities[:2], 3)
     with pytest.raises(RuntimeError, match="ImageIds are not 1, 2"):
         ns["check_submission"](good.assign(ImageId=[0, 1, 2]), probabilities, 3)
+    (tmp_path / "submission.csv").write_text("ImageId,Label\n1,7\n")
+    with pytest.raises(RuntimeError):
+        ns["write_submission"](np.full((3, 10), np.nan), tmp_path / "submission.csv")
+    assert (tmp_path / "submission.csv").read_text() == "ImageId,Label\n1,7\n"  # the good one stays
 
 
-@pytest.fixture
-def modern(tmp_path):
-    """The modern network's definitions up to training, with 96 small random digits as the data."""
-    ns = modern_namespace(tmp_path, 96)
-    ns.update(y_onehot=np.eye(10, dtype="float32")[np.arange(96) % 10], EPOCHS=4, recipe=dict(ns["recipe"], batch_size=8))
+def test_the_split_is_stratified_folds_seeded_by_seed(tmp_path):
+    ns = loop_namespace(tmp_path, rows=200)
+    held_out = np.concatenate([rows for _, rows in ns["folds"]])
+    assert len(ns["folds"]) == 10 and sorted(held_out) == list(range(200))  # each digit held out once
+    for train_rows, val_rows in ns["folds"]:
+        assert np.bincount(ns["y_all"][val_rows]).tolist() == [2] * 10 and not set(train_rows) & set(val_rows)
+    again = loop_namespace(tmp_path, rows=200, SEED=7)
+    assert not np.array_equal(again["folds"][0][1], ns["folds"][0][1])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The notebook's training loop, run as it is on 200 small digits: two modern networks of two epochs."""
+    ns = loop_namespace(tmp_path_factory.mktemp("loop"), rows=200, ENSEMBLE=2)
+    exec(ns["train_loop"], ns)
     return ns
 
 
-def test_the_modern_recipe_ends_with_the_average_of_its_weights_and_their_own_batch_statistics(modern):
-    ns, keras = modern, modern["keras"]
-    assert not ns["build_optimizer"](ns["RECIPES"]["fast"], 11_820).use_ema  # the article's network keeps its last weights
-    assert ns["build_optimizer"](ns["RECIPES"]["modern"], 11_820).ema_momentum == 0.999  # 20 epochs of 591 steps
-    network = ns["build_modern_model"]()
-    run = SimpleNamespace(train_rows=np.arange(64), val_rows=np.arange(64, 96), seed=3, done=0)
-    ns["compile_model"](network, run.train_rows)
-    assert network.optimizer.use_ema and network.optimizer.ema_momentum == pytest.approx(1 - 10 / 32)  # a short run's
-    steps = []
-    run.callbacks = lambda: [keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: steps.append([keras.ops.convert_to_numpy(w) for w in network.trainable_weights]))]
-    ns["train"](network, run)
-    expected = steps[0]
-    for weights in steps[1:]:  # 32 steps: the average starts at the first step's weights
-        expected = [(1 - 10 / 32) * e + 10 / 32 * w for e, w in zip(expected, weights)]
-    assert len(steps) == 32
-    for weight, want in zip(network.trainable_weights, expected):
-        assert keras.ops.convert_to_numpy(weight) == pytest.approx(want, abs=1e-6)
-    assert not all(np.allclose(keras.ops.convert_to_numpy(w), last) for w, last in zip(network.trainable_weights, steps[-1]))
-    first = next(layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization))
-    before_first = keras.Sequential(network.layers[:network.layers.index(first)])  # a convolution: no dropout before it
-    batch = ns["Batches"](ns["x_all"][run.train_rows], ns["y_onehot"][run.train_rows], dict(ns["recipe"], batch_size=256), seed=3)
-    inputs = keras.ops.convert_to_numpy(before_first(batch[0][0])).astype("float32")  # 64 rows: one batch, its statistics
-    mean, variance = (keras.ops.convert_to_numpy(v).astype("float32") for v in (first.moving_mean, first.moving_variance))
+def test_the_loop_trains_each_network_on_its_fold_with_its_seed(trained):
+    ns = trained
+    records = [json.loads(run.path.read_text()) for run in ns["members"]]
+    assert [r["status"] for r in records] == ["finished", "finished"]
+    assert [(r["record"]["seed"], r["record"]["fold"], r["record"]["train_rows"]) for r in records] == [(42, 1, 180), (43, 2, 180)]
+    for run in ns["members"]:
+        log = pd.read_csv(run.log)
+        assert log["epoch"].tolist() == [0, 1] and log["val_accuracy"].notna().all() and len(run.result["epoch_seconds"]) == 2
+        assert not (run.folder / "backup").exists()  # a finished run keeps no backup
+    assert ns["members"][0].folder != ns["members"][1].folder
+
+
+def test_the_modern_recipe_ends_with_averaged_weights_and_their_own_batch_statistics(trained):
+    ns, keras = trained, trained["keras"]
+    optimizer = ns["trainer"].optimizer
+    assert optimizer.use_ema and optimizer.ema_momentum == pytest.approx(1 - 10 / 46)  # 23 steps an epoch, two epochs
+    network = ns["network"]
+    norm = next(layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization))
+    assert norm.momentum == 0.99
+    before = keras.Sequential(network.layers[:network.layers.index(norm)])  # a convolution: no dropout before it
+    rows = ns["folds"][1][0]
+    batch = ns["Batches"](ns["x_all"][rows], ns["y_onehot"][rows], dict(ns["recipe"], batch_size=256), seed=43)
+    (images, params), _ = batch[0]  # 180 rows: one batch, whose statistics the recomputation kept
+    augmented = ns["trainer"].layers[-2]([images, params], training=True)
+    inputs = keras.ops.convert_to_numpy(before(augmented)).astype("float32")
+    mean, variance = (keras.ops.convert_to_numpy(v).astype("float32") for v in (norm.moving_mean, norm.moving_variance))
     assert mean == pytest.approx(inputs.mean(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
     assert variance == pytest.approx(inputs.var(axis=(0, 1, 2)), rel=1e-3, abs=1e-5)
-    assert first.momentum == 0.99
 
 
-def test_a_run_too_short_to_average_keeps_the_batch_statistics_fit_left(modern):
-    ns = modern
-    network = ns["build_modern_model"]()
-    run = SimpleNamespace(train_rows=np.arange(64), val_rows=np.arange(64, 96), seed=3, done=0, callbacks=list)
-    ns.update(EPOCHS=1)  # 8 steps: under the 10 an average needs, so the optimizer keeps its last weights
-    ns["compile_model"](network, run.train_rows)
-    assert not network.optimizer.use_ema
-    recomputed = []
-    ns["recompute_batch_statistics"] = lambda *arguments: recomputed.append(arguments)
-    ns["train"](network, run)
-    assert recomputed == []  # the raw weights' own statistics stay: nothing was swapped in
+def test_a_rerun_reuses_each_finished_network(trained, capsys):
+    ns = trained
+    before = [(run.model_path.stat().st_mtime_ns, run.folder) for run in ns["members"]]
+    exec(ns["train_loop"], ns)
+    assert [(run.model_path.stat().st_mtime_ns, run.folder) for run in ns["members"]] == before
+    assert all(run.reused for run in ns["members"]) and capsys.readouterr().out.count("reusing the finished model") == 2
+
+
+EDITED_AUGMENTATION = "def draw_augmentation(n, recipe, rng):\n    return np.zeros((n, 4), 'float32') + [0, 1, 0, 0]\n"
+
+
+@pytest.mark.parametrize("change", ["network", "batch size", "data", "augmentation code"])
+def test_a_network_made_otherwise_trains_in_a_folder_of_its_own(trained, change, capsys):
+    ns = loop_namespace(trained["output_dir"], rows=200, ENSEMBLE=1)
+    keras = ns["keras"]
+    if change == "network":
+        ns["BUILDERS"]["modern"] = lambda: keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                                                            keras.layers.Dense(10, activation="softmax")])
+    elif change == "batch size":
+        ns["recipe"] = dict(ns["recipe"], batch_size=16)
+    elif change == "data":
+        ns["train_frame"] = ns["train_frame"].assign(pixel400=0)
+    else:  # an edited cell, as IPython keeps it
+        linecache.cache["<edited cell>"] = (len(EDITED_AUGMENTATION), None, EDITED_AUGMENTATION.splitlines(True), "<edited cell>")
+        exec(compile(EDITED_AUGMENTATION, "<edited cell>", "exec"), ns)
+    exec(ns["train_loop"], ns)
+    assert "reusing" not in capsys.readouterr().out
+    assert ns["members"][0].folder not in {run.folder for run in trained["members"]}
+    assert all(run.model_path.is_file() for run in trained["members"])  # the earlier networks stay as they were
