@@ -102,7 +102,7 @@ def main():
         seconds = time.perf_counter() - started
         metrics = json.loads((folder / "output" / "metrics.json").read_text())
         command = shlex.join(["python", "benchmarks/make_executed_copy.py", *sys.argv[1:]])
-        append_row(args.results, benchmark_row(metrics, seconds, commit, {}, command))
+        append_row(args.results, benchmark_row(metrics, seconds, commit, command))
         if args.submission:
             saved = ROOT / "benchmarks" / "submissions" / args.submission
             saved.mkdir(parents=True, exist_ok=True)

@@ -7,14 +7,7 @@
     python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/modern-ensemble10 \
         --submission modern-ensemble10 -p MODEL modern -p ENSEMBLE 10
 
-With --variant FILE, a recipe variant from benchmarks/variants/ runs as a cell after the notebook's training code (its
-`train` and run-folder cells): its definitions replace the notebook's (and network 1 is compiled again where the
-optimizer changes), so the run folders, the out-of-fold figure and the submission are the notebook's own, for a
-recipe the notebook does not have yet.
-Compare it with the notebook's recipe on the same folds and seeds with benchmarks/paired_comparison.py:
-
-    python benchmarks/run_benchmark.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/modern-elastic-cv3 \
-        --variant benchmarks/variants/elastic.py -p MODEL modern -p ENSEMBLE 3
+Compare two runs on the same folds and seeds with benchmarks/paired_comparison.py.
 
 With --submission NAME, the run's submission.csv and metrics.json are copied to benchmarks/submissions/NAME/, so
 the scores of headline configurations can be checked on Kaggle's test digits. Give long runs an --output-dir
@@ -25,15 +18,14 @@ outside the checkout: a rerun with the same folder reuses finished ensemble memb
 With --models, --seeds and --backends it runs every model with every seed on every backend, one after another in
 this one session, appends a row for each, and prints them side by side: seconds per epoch, images per second,
 validation accuracy, and each model's (and backend's) mean accuracy over the seeds.
-
-With --throughput, the same run first measures this machine's matmul rate and a plain model.fit against the
-notebook's training loop (benchmarks/throughput.py), so both land in one row from one machine.
 """
 
 import argparse
+import contextlib
 import csv
 import datetime
 import json
+import platform
 import shlex
 import shutil
 import subprocess
@@ -42,19 +34,22 @@ import time
 from pathlib import Path
 
 import numpy as np
-from throughput import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEED_COLUMNS = [  # from --throughput
-    "matmul_gflops", "bf16_matmul_gflops", "plain_fp32_fit_images_per_second", "plain_fit_images_per_second",
-    "notebook_fit_images_per_second",
-]
 COLUMNS = [
-    "date", "commit", "machine", "backend", "tensorflow", "keras", "model", "parameters", "recipe", "epochs", "batch_size",
-    "seed", "ensemble", "tta", "variant", "run_seconds", "train_seconds", "epoch_seconds", "train_images_per_second",
-    "validation_accuracy", "validation_accuracy_without_tta", "out_of_fold_accuracy", "out_of_fold_digits",
-    "kept_epoch", "predict_seconds", "precision", *SPEED_COLUMNS, "command",
+    "date", "commit", "machine", "backend", "keras", "model", "parameters", "recipe", "epochs", "batch_size", "seed", "ensemble",
+    "run_seconds", "train_seconds", "epoch_seconds", "train_images_per_second", "validation_accuracy", "out_of_fold_accuracy",
+    "out_of_fold_digits", "predict_seconds", "precision", "command",
 ]
+
+
+def cpu_name():
+    """The CPU model from /proc/cpuinfo, else the platform's name."""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def machine_name(device):
@@ -62,24 +57,10 @@ def machine_name(device):
     return device if device.startswith("GPU") else f"{cpu_name()} ({device.split('(')[-1].rstrip(')')})"
 
 
-def with_variant(variant, output_dir):
-    """A copy of the notebook with the variant's code in a cell after the run-folder cell, before network 1 trains; its
-    definitions replace the notebook's, so the run folders' fingerprint (the source of the training code) and the
-    recipe record it."""
-    notebook = json.loads((ROOT / "digit_recognizer.ipynb").read_text())
-    after = next(i for i, cell in enumerate(notebook["cells"]) if "runs" in cell["metadata"].get("tags", []))
-    notebook["cells"].insert(after + 1, {"cell_type": "code", "id": "variant", "metadata": {"tags": ["variant"]},
-                                         "execution_count": None, "outputs": [], "source": variant.read_text()})
-    path = output_dir / f"notebook-{variant.stem}.ipynb"
-    path.write_text(json.dumps(notebook, indent=1))
-    return path
-
-
-def run_notebook(data_dir, output_dir, parameters, variant=None):
-    """Run the notebook (with a variant's cell, if given) with papermill; return its metrics and the run's seconds."""
+def run_notebook(data_dir, output_dir, parameters):
+    """Run the notebook with papermill; return its metrics and the run's seconds."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    notebook = with_variant(variant, output_dir) if variant else ROOT / "digit_recognizer.ipynb"
-    command = [sys.executable, "-m", "papermill", str(notebook), str(output_dir / "executed.ipynb"),
+    command = [sys.executable, "-m", "papermill", str(ROOT / "digit_recognizer.ipynb"), str(output_dir / "executed.ipynb"),
                "-p", "DATA_DIR", str(data_dir), "-p", "OUTPUT_DIR", str(output_dir)]
     for name, value in parameters:
         command += ["-p", name, value]
@@ -91,8 +72,7 @@ def run_notebook(data_dir, output_dir, parameters, variant=None):
 
 def steady_epoch_seconds(metrics):
     """Median seconds of training per epoch, the first (graph-building) epoch left out; members pooled."""
-    runs = metrics.get("members") or [{"epoch_seconds": metrics.get("epoch_seconds") or [], "reused": False}]
-    seconds = [s for run in runs if not run.get("reused") for s in (run["epoch_seconds"][1:] or run["epoch_seconds"])]
+    seconds = [s for run in metrics["members"] if not run["reused"] for s in (run["epoch_seconds"][1:] or run["epoch_seconds"])]
     return round(float(np.median(seconds)), 1) if seconds else ""
 
 
@@ -105,16 +85,11 @@ def notebook_commit():
 
 
 def append_row(results, row):
-    """Append one row; a file with older columns is rewritten with the current ones first (missing cells empty)."""
+    """Append one row; a file with other columns is rewritten with the current ones first (missing cells empty)."""
     rows = []
     if results.exists():
         with results.open(newline="") as handle:
             rows = list(csv.DictReader(handle))
-    for old in rows:  # rows from before the model setting were all the reference network
-        old.setdefault("model", "reference")
-        old.setdefault("kept_epoch", old.pop("best_epoch", ""))  # older runs kept the epoch best on validation
-        if old.get("tensorflow"):  # rows from before the backend column ran on TensorFlow and name its version
-            old.setdefault("backend", f"tensorflow {old['tensorflow']}")
     with results.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="", extrasaction="ignore")
         writer.writeheader()
@@ -126,24 +101,20 @@ def rounded(value):
     return "" if value is None else f"{value:.4f}"
 
 
-def benchmark_row(metrics, seconds, commit, speed, command=None):
+def benchmark_row(metrics, seconds, commit, command=None):
     """One results.csv row from a run's metrics.json."""
     return {
         "date": datetime.date.today().isoformat(), "commit": commit, "machine": machine_name(metrics["device"]),
-        "backend": metrics["backend"], "keras": metrics["keras"], "model": metrics.get("model", "reference"),
+        "backend": metrics["backend"], "keras": metrics["keras"], "model": metrics["model"],
         "parameters": metrics["parameters"], "recipe": metrics["recipe"],
         "epochs": metrics["epochs"], "batch_size": metrics["batch_size"], "seed": metrics["seed"],
-        "ensemble": metrics.get("ensemble", 1), "tta": metrics.get("tta", 0), "variant": metrics.get("variant", ""),
+        "ensemble": metrics["ensemble"],
         "run_seconds": round(seconds), "train_seconds": metrics["train_seconds"],
         "epoch_seconds": steady_epoch_seconds(metrics),
         "train_images_per_second": metrics["train_images_per_second"],
         "validation_accuracy": rounded(metrics["validation_accuracy"]),
-        "validation_accuracy_without_tta": rounded(metrics.get("validation_accuracy_without_tta")),
-        "out_of_fold_accuracy": rounded(metrics.get("out_of_fold_accuracy")),
-        "out_of_fold_digits": metrics.get("out_of_fold_digits", ""),
-        "kept_epoch": metrics["kept_epoch"],
+        "out_of_fold_accuracy": rounded(metrics["out_of_fold_accuracy"]), "out_of_fold_digits": metrics["out_of_fold_digits"],
         "predict_seconds": metrics["predict_seconds"], "precision": metrics["precision"],
-        **{name: speed.get(name, "") for name in SPEED_COLUMNS},
         "command": command or shlex.join(["python", "benchmarks/run_benchmark.py", *sys.argv[1:]]),
     }
 
@@ -184,26 +155,14 @@ def main():
     parser.add_argument("--output-dir", type=Path, help="default: benchmarks/runs/<time>")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.csv")
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter")
-    parser.add_argument("--throughput", action="store_true", help="also measure matmul rate and plain model.fit first")
     parser.add_argument("--models", help="comma-separated MODEL values, run one after another and compared side by side")
     parser.add_argument("--seeds", help="comma-separated SEED values; each model runs once with each seed")
     parser.add_argument("--backends", help="comma-separated BACKEND values; each model and seed runs on each")
-    parser.add_argument("--variant", type=Path, metavar="FILE",
-                        help="a recipe variant under benchmarks/variants/: its code runs before network 1 trains")
     parser.add_argument("--submission", metavar="NAME",
                         help="copy submission.csv and metrics.json to benchmarks/submissions/NAME/")
     args = parser.parse_args()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     output_dir = args.output_dir or ROOT / "benchmarks" / "runs" / stamp
-    params = dict(args.p)
-    speed = {}
-    if args.throughput:
-        from throughput import measure
-        if params.get("MODEL", "reference") != "reference" or args.models:
-            parser.error("--throughput measures the reference network only")
-        speed = measure(params.get("RECIPE", "auto").replace("auto", "fast"), int(params.get("BATCH_SIZE", 0)),
-                        mixed_precision=params.get("PRECISION", "auto") != "float32")
-        print(json.dumps(speed, indent=2), flush=True)
     commit = notebook_commit()  # before the run: the notebook may be edited while it trains
     runs = [([], output_dir)]
     if args.submission and (args.models or args.seeds or args.backends):
@@ -215,11 +174,8 @@ def main():
                 for m in models for s in seeds for b in backends]
     rows = []
     for extra, folder in runs:
-        metrics, seconds = run_notebook(args.data_dir.resolve(), folder.resolve(), [*args.p, *extra], args.variant)
-        if args.variant:
-            metrics["variant"] = args.variant.stem
-            (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
-        rows.append(benchmark_row(metrics, seconds, commit, speed))
+        metrics, seconds = run_notebook(args.data_dir.resolve(), folder.resolve(), [*args.p, *extra])
+        rows.append(benchmark_row(metrics, seconds, commit))
         append_row(args.results, rows[-1])
         print(json.dumps(rows[-1], indent=2), flush=True)
     if args.submission:

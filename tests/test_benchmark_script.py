@@ -37,7 +37,7 @@ def test_side_by_side_compares_backends():
 
 
 def test_epoch_seconds_leave_out_the_first_epoch_and_reused_members():
-    assert steady_epoch_seconds({"epoch_seconds": [50.0, 30.0, 31.0, 29.0]}) == 30.0
+    assert steady_epoch_seconds({"members": [{"epoch_seconds": [50.0, 30.0, 31.0, 29.0], "reused": False}]}) == 30.0
     members = [{"epoch_seconds": [40.0, 20.0, 22.0], "reused": False}, {"epoch_seconds": [90.0, 90.0], "reused": True}]
     assert steady_epoch_seconds({"members": members}) == 21.0
 
