@@ -27,3 +27,10 @@ def notebook_namespace(tags=MODEL_TAGS, **settings):
         linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # so inspect finds the source, as in IPython
         exec(compile(source, name, "exec"), namespace)
     return namespace
+
+
+def cell_with(text):
+    """Source of the one code cell that contains `text`."""
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    (source,) = ["".join(c["source"]) for c in cells if c["cell_type"] == "code" and text in "".join(c["source"])]
+    return source

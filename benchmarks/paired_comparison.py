@@ -7,9 +7,7 @@ recipes, over up to all 42,000 labelled digits.
         --b benchmarks/out_of_fold/modern-e30.csv.gz
 
 Each side is a run's OUTPUT_DIR (then --data-dir names its train.csv, and every network's saved model predicts the
-fold it held out; --model-a/--model-b pick another model file in the network folders, such as the averaged weights
-the retired EMA variant saved beside each network, and networks without that file are left out), or an out-of-fold table
-saved earlier with --save-a/--save-b: one row per held-out digit (network, its row in train.csv, label, predicted
+fold it held out), or an out-of-fold table saved earlier with --save-a/--save-b: one row per held-out digit (network, its row in train.csv, label, predicted
 digit, probability given to the label). The tables are small, so they are kept under benchmarks/out_of_fold/ and a
 later comparison needs neither the models nor the run folders. The two sides are compared on the digits both held
 out.
@@ -32,7 +30,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 
-def out_of_fold_table(run, data_dir, model_file="digit_cnn.keras"):
+def out_of_fold_table(run, data_dir):
     """One row per digit a network of the run held out: network, row of train.csv, label, predicted, probability."""
     import keras
 
@@ -46,17 +44,12 @@ def out_of_fold_table(run, data_dir, model_file="digit_cnn.keras"):
                  .split(np.zeros(len(labels)), labels))
     tables = []
     for member in metrics["members"]:
-        rows, path = folds[member["number"] - 1][1], run / member["folder"] / model_file
-        if not path.is_file():
-            print(f"Network {member['number']} has no {model_file}: left out.")
-            continue
-        model = keras.models.load_model(path)
+        rows = folds[member["number"] - 1][1]
+        model = keras.models.load_model(run / member["folder"] / "digit_cnn.keras")
         probabilities = model.predict(images[rows], batch_size=1024, verbose=0)
         tables.append(pd.DataFrame({"network": member["number"], "row": rows, "label": labels[rows],
                                     "predicted": probabilities.argmax(axis=1),
                                     "probability": probabilities[np.arange(len(rows)), labels[rows]].round(6)}))
-    if not tables:
-        raise SystemExit(f"No network of {run} has {model_file}.")
     return pd.concat(tables, ignore_index=True)
 
 
@@ -86,7 +79,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for side in "ab":
         parser.add_argument(f"--{side}", type=Path, required=True, help="a run's OUTPUT_DIR, or a saved out-of-fold table")
-        parser.add_argument(f"--model-{side}", default="digit_cnn.keras", help="the model file in each network folder")
         parser.add_argument(f"--save-{side}", type=Path, help="write that side's out-of-fold table here (.csv.gz)")
     parser.add_argument("--data-dir", type=Path, help="folder with the train.csv the runs used (for run folders)")
     args = parser.parse_args()
@@ -95,12 +87,11 @@ def main():
         source, save = getattr(args, side), getattr(args, f"save_{side}")
         if source.is_dir() and not args.data_dir:
             parser.error(f"--{side} is a run folder: name its train.csv's folder with --data-dir")
-        model_file = getattr(args, f"model_{side}")
-        table = out_of_fold_table(source, args.data_dir, model_file) if source.is_dir() else pd.read_csv(source)
+        table = out_of_fold_table(source, args.data_dir) if source.is_dir() else pd.read_csv(source)
         if save:
             save.parent.mkdir(parents=True, exist_ok=True)
             table.to_csv(save, index=False)
-        print(f"{side.upper()}: {source}" + (f" ({model_file})" if source.is_dir() else ""))
+        print(f"{side.upper()}: {source}")
         tables.append(table)
     print(paired_rows(*tables))
 

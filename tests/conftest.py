@@ -33,13 +33,14 @@ def offline_environment(tmp_path_factory):
     os.environ.update(saved)
 
 
-def loop_namespace(output_dir, rows=96, **settings):
+def loop_namespace(output_dir, rows=96, tags=(), **settings):
     """The notebook's cells from the data on, through its training loop's definitions, in float32 on this machine's
-    devices, with `rows` small random labelled digits as train.csv; run the loop with `exec(ns["train_loop"], ns)`."""
-    settings = {"MODEL": "modern", "PRECISION": "float32", "EPOCHS": 2, "BATCH_SIZE": 8, **settings}
-    ns = notebook_namespace(tags=("output", "csv_checks", "preprocess", "split", "devices", "device_choice", "model", "recipes", "augmentation",
-                                  "pipeline", "optimizer", "training", "runs"), **settings, train_frame=small_train_frame(rows),
-                            test_frame=small_train_frame(10).drop(columns="label"))
+    devices, with `rows` small random labelled digits as train.csv (or the train_frame given); run the loop with
+    `exec(ns["train_loop"], ns)`."""
+    settings = {"MODEL": "modern", "PRECISION": "float32", "EPOCHS": 2, "BATCH_SIZE": 8, "train_frame": small_train_frame(rows),
+                "test_frame": small_train_frame(10).drop(columns="label"), **settings}
+    ns = notebook_namespace(tags=("output", "csv_checks", "preprocess", "split", "devices", "device_choice", "model", "recipes",
+                                  "augmentation", "pipeline", "optimizer", "training", "runs", *tags), **settings)
     ns.update(output_dir=Path(output_dir), train_loop=tagged_cells("train_loop")[0], networks_cell=tagged_cells("networks")[0])
     return ns
 

@@ -3,15 +3,15 @@
 import sys
 from pathlib import Path
 
-import keras
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import ndimage
 
-from conftest import demo_images, held_out_rows, member_folders, run_notebook
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from notebook_code import notebook_namespace  # noqa: E402
+
+from conftest import loop_namespace  # noqa: E402
 
 CANVAS = 140  # the drawing pad sends its ink at 140 x 140
 VARIANTS = {  # how a reader might draw: the ink's longer side in canvas pixels, where it starts, and the stroke
@@ -49,17 +49,19 @@ def test_a_drawing_becomes_an_mnist_style_digit(to_mnist):
     assert not to_mnist(np.zeros((CANVAS, CANVAS))).any()  # a blank canvas stays blank
 
 
+@pytest.mark.slow
 def test_the_network_reads_drawings_as_it_reads_the_originals(tmp_path_factory, to_mnist):
-    # the validation digits of a short demo run, each drawn five ways on the canvas and read back by its network
-    output_dir = tmp_path_factory.mktemp("draw") / "output"
-    run_notebook(output_dir, DATASET="demo", MODEL="modern", EPOCHS=6, BATCH_SIZE=32)
-    images, labels = demo_images(output_dir, "train.csv")
-    originals = images[held_out_rows(labels, 1), ..., 0]
-    model = keras.models.load_model(member_folders(output_dir)[0] / "digit_cnn.keras")
-    expected = model.predict(originals[..., None], verbose=0).argmax(axis=1)
+    # the held-out digits of a modern network trained by the notebook's loop on the demo digits, each drawn five ways
+    folder = tmp_path_factory.mktemp("draw")
+    demo = notebook_namespace(tags=("output", "data"))["write_demo_csvs"](folder / "demo_data")
+    ns = loop_namespace(folder, MODEL="modern", EPOCHS=6, BATCH_SIZE=32, train_frame=pd.read_csv(demo / "train.csv"))
+    exec(ns["train_loop"], ns)
+    exec(ns["networks_cell"], ns)
+    originals = ns["x_all"][ns["val_rows"], ..., 0]
+    expected = ns["model"].predict(originals[..., None], verbose=0).argmax(axis=1)
     agreement = {}
     for variant in VARIANTS:
         redrawn = np.stack([to_mnist(drawn(image, variant)) for image in originals])
-        agreement[variant] = float((model.predict(redrawn, verbose=0).argmax(axis=1) == expected).mean())
+        agreement[variant] = float((ns["model"].predict(redrawn, verbose=0).argmax(axis=1) == expected).mean())
     print("agreement with the originals:", {k: round(v, 3) for k, v in agreement.items()})
-    assert min(agreement.values()) >= 0.9, agreement
+    assert (expected == ns["y_all"][ns["val_rows"]]).mean() > 0.8 and min(agreement.values()) >= 0.9, agreement

@@ -1,59 +1,59 @@
 """VALIDATION_RATIO 0: the final fit on every labelled digit, which has no validation score of its own."""
 
 import json
-import os
+import sys
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import member_folders, metrics_of, run_notebook
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from notebook_code import cell_with, tagged_cells  # noqa: E402
+
+from conftest import loop_namespace  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def final_fit(tmp_path_factory):
-    """The final fit, run where anywidget cannot be imported (only the drawing pad needs it)."""
-    blocker = tmp_path_factory.mktemp("no_anywidget")
-    (blocker / "sitecustomize.py").write_text('import sys\nsys.modules["anywidget"] = None\n')
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(blocker), saved]))
-    try:
-        output_dir = tmp_path_factory.mktemp("final_fit") / "output"
-        executed = run_notebook(output_dir, DATASET="demo", MODEL="modern", EPOCHS=3, BATCH_SIZE=32, VALIDATION_RATIO=0.0)
-    finally:
-        os.environ.pop("PYTHONPATH") if saved is None else os.environ.update(PYTHONPATH=saved)
-    return output_dir, executed.read_text()
+    """The notebook's cells from the split to the submission, on 200 small digits, with VALIDATION_RATIO 0."""
+    ns = loop_namespace(tmp_path_factory.mktemp("final_fit"), rows=200, tags=("submission", "draw", "metrics"),
+                        VALIDATION_RATIO=0.0, ENSEMBLE=2)
+    for source in [ns["train_loop"], ns["networks_cell"], *tagged_cells("evaluate", "predict")]:
+        exec(source, ns)
+    return ns
 
 
-def test_every_labelled_digit_trains(final_fit):
-    output_dir, _ = final_fit
-    metrics = metrics_of(output_dir)
-    labels = pd.read_csv(output_dir / "demo_data" / "train.csv")["label"].to_numpy()
-    assert metrics["train_rows"] == len(labels) and metrics["validation_rows"] == 0
-    assert metrics["train_class_counts"] == np.bincount(labels, minlength=10).tolist()
-    record = json.loads((member_folders(output_dir)[0] / "run.json").read_text())["record"]
-    assert record["validation_ratio"] == 0 and record["fold"] is None
+def test_every_labelled_digit_trains_every_network(final_fit):
+    ns = final_fit
+    for run in ns["members"]:
+        record = json.loads(run.path.read_text())["record"]
+        assert record["validation_ratio"] == 0 and record["fold"] is None
+        assert record["train_rows"] == 200 and record["validation_rows"] == 0
+        log = pd.read_csv(run.log)
+        assert "val_accuracy" not in log or log["val_accuracy"].isna().all()
+        assert run.result["images_per_second"] > 0  # epochs timed without validation
+    assert [run.record["seed"] for run in ns["members"]] == [42, 43]
 
 
-def test_no_validation_score_is_claimed(final_fit):
-    output_dir, text = final_fit
-    metrics = metrics_of(output_dir)
+def test_no_validation_score_is_claimed(final_fit, capsys):
+    ns = final_fit
+    exec(tagged_cells("evaluate")[0], ns)
+    assert "this run has no validation score of its own" in capsys.readouterr().out
+    assert ns["val_accuracy"] is None and len(ns["out_of_fold"]) == 0
+    metrics = ns["run_metrics"](ns["members"], ns["right"], ns["trainer"], len(ns["x_test"]), None, 0.1)
     assert metrics["validation_accuracy"] is None and metrics["out_of_fold_accuracy"] is None and metrics["validation_ratio"] == 0
-    assert "this run has no validation score of its own" in text
-    log = pd.read_csv(member_folders(output_dir)[0] / "training_log.csv")
-    assert "val_accuracy" not in log or log["val_accuracy"].isna().all()
-    assert not (output_dir / "confusion_matrix.png").exists() and not (output_dir / "mistakes.png").exists()
-    assert (output_dir / "learning_curves.png").is_file()
-    assert metrics["train_seconds"] > 0 and metrics["train_images_per_second"] > 0  # epochs timed without validation
+    assert metrics["train_rows"] == 200 and metrics["validation_rows"] == 0 and metrics["train_seconds"] > 0
 
 
-def test_the_submission_is_written(final_fit):
-    output_dir, _ = final_fit
-    assert len(pd.read_csv(output_dir / "submission.csv")) == len(pd.read_csv(output_dir / "demo_data" / "test.csv"))
-    assert metrics_of(output_dir)["test_accuracy"] > 0.5  # the demo knows its test labels; chance is 0.1
+def test_the_submission_averages_both_networks(final_fit, tmp_path):
+    ns = final_fit
+    submission = ns["write_submission"](ns["test_probabilities"], tmp_path / "submission.csv")
+    assert len(submission) == len(ns["x_test"]) == len(pd.read_csv(tmp_path / "submission.csv"))
 
 
-def test_without_anywidget_one_line_says_how_to_draw(final_fit):
-    output_dir, text = final_fit
-    assert "To draw a digit here, install anywidget (`pip install anywidget`) and restart the notebook." in text
-    assert "application/vnd.jupyter.widget-view+json" not in text and (output_dir / "drawn_digit.png").is_file()
+def test_without_anywidget_one_line_says_how_to_draw(final_fit, monkeypatch, capsys):
+    ns = final_fit
+    monkeypatch.setitem(sys.modules, "anywidget", None)  # any import of anywidget now fails
+    ns["display"] = print  # IPython's display, outside a kernel
+    exec(cell_with("display(drawing_pad(predict_digits))"), ns)
+    assert capsys.readouterr().out.strip() == "To draw a digit here, install anywidget (`pip install anywidget`) and restart the notebook."

@@ -43,6 +43,7 @@ def jax_demo(tmp_path_factory, without_tensorflow):
     return output_dir, executed.read_text()
 
 
+@pytest.mark.slow
 def test_auto_takes_jax_where_tensorflow_is_missing(jax_demo):
     output_dir, text = jax_demo
     metrics = metrics_of(output_dir)
@@ -53,6 +54,7 @@ def test_auto_takes_jax_where_tensorflow_is_missing(jax_demo):
     assert (output_dir / "confusion_matrix.png").is_file() and (output_dir / "first_layer.png").is_file()
 
 
+@pytest.mark.slow
 def test_models_saved_on_jax_predict_the_same_on_tensorflow(jax_demo):
     output_dir, _ = jax_demo
     assert keras.backend.backend() == "tensorflow"  # this test process runs Keras on TensorFlow
@@ -62,6 +64,7 @@ def test_models_saved_on_jax_predict_the_same_on_tensorflow(jax_demo):
     assert (predictions == submitted).mean() >= 0.99  # near-ties may flip a digit
 
 
+@pytest.mark.slow
 def test_the_demo_on_two_jax_devices_in_bfloat16(tmp_path, without_tensorflow, monkeypatch):
     # Kaggle's TPU v5e-8 in miniature: DataParallel over two XLA devices of this CPU, in bfloat16. The demo's
     # 1,293 training digits leave a last batch of 13 at 64 a device: it once stopped model.fit with a sharding error.
@@ -82,24 +85,25 @@ EIGHT_DEVICES = textwrap.dedent("""
     os.environ["DIGIT_RECOGNIZER_CPU_DEVICES"] = "8"
     sys.path.insert(0, sys.argv[1])
     from notebook_code import notebook_namespace
-    ns = notebook_namespace(tags=("devices", "recipes", "augmentation", "pipeline"), BACKEND="jax", BATCH_SIZE=4)
-    scope, name, kind, ns["REPLICAS"] = ns["choose_devices"]()
-    exec("recipe = dict(RECIPES['fast'], batch_size=BATCH_SIZE * REPLICAS)", ns)
-    keras, layers = ns["keras"], ns["layers"]
+    ns = notebook_namespace(tags=("devices", "device_choice", "recipes", "augmentation", "pipeline"), BACKEND="jax", BATCH_SIZE=4,
+                            PRECISION="float32")
+    keras, layers, devices = ns["keras"], ns["layers"], ns["REPLICAS"]
     for rest in range(1, 8):  # training, validation and test sizes that leave 1 to 7 over on eight devices
         rows = 8 * 12 + rest
-        ns["x_all"] = np.random.default_rng(rest).random((rows, 28, 28, 1)).astype("float32")
-        ns["y_onehot"] = np.eye(10, dtype="float32")[np.arange(rows) % 10]
-        model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10, activation="softmax")])
-        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-        fitted = model.fit(ns["Batches"](ns["x_all"], ns["y_onehot"], ns["recipe"], seed=rest),
-                           validation_data=ns["validation_data"](np.arange(8 + rest)), epochs=1, verbose=0)
+        x = np.random.default_rng(rest).random((rows, 28, 28, 1)).astype("float32")
+        y = np.eye(10, dtype="float32")[np.arange(rows) % 10]
+        network = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10, activation="softmax")])
+        trainer = ns["with_augmentation"](network)
+        trainer.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+        fitted = trainer.fit(ns["Batches"](x, y, ns["recipe"], seed=rest, devices=devices),
+                             validation_data=ns["validation_data"](x[:8 + rest], y[:8 + rest], devices), epochs=1, verbose=0)
         assert np.isfinite(fitted.history["val_loss"][0]), rest
-        assert ns["predict"](model, ns["x_all"][:8 + rest]).shape == (8 + rest, 10), rest
-    print(name, ns["REPLICAS"], "devices: remainders 1-7 trained, validated and predicted")
+        assert ns["predict"](network, x[:8 + rest], devices).shape == (8 + rest, 10), rest
+    print(ns["DEVICE"], devices, "devices: remainders 1-7 trained, validated and predicted")
 """)
 
 
+@pytest.mark.slow
 def test_eight_jax_devices_take_any_number_of_digits():
     # Kaggle's TPU v5e-8 has eight devices: every batch of training, validation and prediction must split over them.
     done = subprocess.run([sys.executable, "-c", EIGHT_DEVICES, str(ROOT / "benchmarks")], capture_output=True, text=True, timeout=600)
@@ -108,9 +112,12 @@ def test_eight_jax_devices_take_any_number_of_digits():
 
 
 def backend_cell(**settings):
-    """Run the notebook's backend cell with these settings in this process, where Keras already runs on TensorFlow."""
-    namespace = {"BACKEND": "auto", **settings}
-    exec(tagged_cells("backend")[0], namespace)
+    """Run the notebook's settings and backend cells with these settings in this process, where Keras runs on TensorFlow."""
+    namespace = {}
+    exec(tagged_cells("parameters")[0], namespace)
+    namespace.update(settings)
+    for source in tagged_cells("backend"):
+        exec(source, namespace)
     return namespace
 
 
@@ -122,4 +129,4 @@ def test_switching_backend_in_a_running_session_says_to_restart(monkeypatch):
     assert "already imported with the 'tensorflow' backend" in str(error.value) and "Restart session" in str(error.value)
     with pytest.raises(Exception, match="BACKEND is 'torch'; use one of 'auto', 'tensorflow', 'jax'"):
         backend_cell(BACKEND="torch")
-    assert backend_cell()["choose_backend"]() == "tensorflow" == os.environ["KERAS_BACKEND"]  # auto, TensorFlow installed
+    assert backend_cell()["choose_backend"]("auto") == "tensorflow" == os.environ["KERAS_BACKEND"]  # auto, TensorFlow installed
