@@ -7,10 +7,10 @@ recipes, over up to all 42,000 labelled digits.
         --b benchmarks/out_of_fold/modern-e30.csv.gz
 
 Each side is a run's OUTPUT_DIR (then --data-dir names its train.csv, and every network's saved model predicts the
-fold it held out), or an out-of-fold table saved earlier with --save-a/--save-b: one row per held-out digit (network, its row in train.csv, label, predicted
-digit, probability given to the label). The tables are small, so they are kept under benchmarks/out_of_fold/ and a
-later comparison needs neither the models nor the run folders. The two sides are compared on the digits both held
-out.
+fold it held out), or an out-of-fold table saved earlier with --save-a/--save-b: one row per held-out digit (network,
+its row in train.csv, label, predicted digit, probability given to the label). The tables are small, so they are kept
+under benchmarks/out_of_fold/ and a later comparison needs neither the models nor the run folders. The two sides are
+compared on the digits both held out.
 
 For each network it prints one markdown row (accuracy on its fold, the log loss without label smoothing, and the
 digits only one of the two gets right), then the out-of-fold accuracy of each run over all those folds together and
