@@ -19,9 +19,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from notebook_code import notebook_namespace
+from notebook_code import notebook_namespace, tagged_cells
 
 TAGS = ("devices", "model", "recipes", "augmentation", "pipeline", "optimizer", "output", "training", "runs")
+
+
+def loop_namespace(backend="auto"):
+    """The notebook's definitions up to its training loop, and the loop cell's source, on the chosen backend."""
+    ns = notebook_namespace(tags=TAGS, BACKEND=backend)
+    ns["train_loop"] = tagged_cells("train_loop")[0]
+    return ns
 
 
 def trivial_network(keras):
@@ -72,8 +79,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=3, help="epochs; the first, which compiles, is not timed")
     parser.add_argument("--steps-per-execution", default="1,8", help="values to time the notebook's path at")
     args = parser.parse_args()
-    ns = notebook_namespace(tags=TAGS, BACKEND=args.backend)
-    ns["train_loop"] = next(iter(__import__("notebook_code").tagged_cells("train_loop")))
+    ns = loop_namespace(args.backend)
     backend = f"{ns['keras'].backend.backend()} {ns['BACKEND_VERSION'].split()[-1]}"
     reference = keras_step(ns, args.digits, args.epochs)
     print(json.dumps({"backend": backend, "path": "keras fit on arrays", "steps_per_execution": 1,

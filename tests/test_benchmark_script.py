@@ -60,3 +60,22 @@ def test_paired_comparison_counts_the_digits_each_recipe_alone_gets_right():
     assert "Out of fold over 2 folds (8 digits): A 0.7500, B 0.8750; B - A +0.1250 +- 0.2119" in text
     # only the digits both held out are compared
     assert "over 1 folds (4 digits)" in paired_rows(a, b[b.network == 2])
+
+
+def test_step_cost_times_the_notebooks_loop_and_kerass_own_fit():
+    import step_cost
+
+    ns = step_cost.loop_namespace()
+    mine, reference = step_cost.notebook_step(ns, digits=256, epochs=2, steps_per_execution=2), step_cost.keras_step(ns, 256, 2)
+    assert 0 < mine < 1000 and 0 < reference < 1000  # milliseconds per step
+    assert ns["members"][0].result["epoch_seconds"] and len(ns["batches"]) == 4  # the loop ran, on 4 batches of 64
+
+
+def test_the_executed_copy_keeps_every_output_as_printed():
+    from make_executed_copy import clean, value
+
+    notebook = {"metadata": {"papermill": {"duration": 1}}, "cells": [
+        {"cell_type": "code", "metadata": {"papermill": {}}, "outputs": [{"output_type": "stream", "name": "stdout", "text": "x\n"}]}]}
+    assert clean(notebook) == {"metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [{"output_type": "stream", "name": "stdout", "text": "x\n"}]}]}
+    assert value("30") == 30 and value("True") is True and value("modern") == "modern"
