@@ -210,15 +210,6 @@ def test_each_bad_setting_gets_its_message(ns, parameters, phrase):
     assert phrase in str(error.value)
 
 
-@pytest.mark.slow
-def test_bad_setting_stops_the_notebook_before_training(tmp_path):
-    (tmp_path / "output").mkdir()
-    (tmp_path / "output" / "submission.csv").write_text(GOOD_SUBMISSION)
-    with pytest.raises(PapermillExecutionError) as error:
-        run_notebook(tmp_path / "output", DATASET="demo", MODEL="resnet")
-    assert_stopped_cleanly(tmp_path, error, ["MODEL is 'resnet'"])
-
-
 def test_unwritable_output_dir_gets_its_message(ns, tmp_path):
     (tmp_path / "a_file").write_text("not a folder")
     with pytest.raises(ns["InputError"], match="cannot be written .* Fix: set OUTPUT_DIR"):
