@@ -188,7 +188,8 @@ BAD_SETTINGS = [
     ({"VALIDATION_RATIO": 1.5}, "VALIDATION_RATIO is 1.5"),
     ({"VALIDATION_RATIO": -0.1}, "VALIDATION_RATIO is -0.1"),
     ({"DATASET": "mnist"}, "DATASET is 'mnist'"),
-    ({"MODEL": "resnet"}, "MODEL is 'resnet'; use one of 'reference', 'modern'"),
+    ({"MODEL": "resnet"}, "MODEL is 'resnet'; use one of 'reference', 'modern', 'residual'"),
+    ({"WIDTH": 0}, "WIDTH is 0; use a whole number of 1 or more"),
     ({"RECIPE": "turbo"}, "RECIPE is 'turbo'"),
     ({"PRECISION": "float8"}, "PRECISION is 'float8'; use one of 'auto', 'float32', 'mixed_float16', 'mixed_bfloat16'"),
     ({"XLA": "yes"}, "XLA is 'yes'; use one of 'auto', 'on', 'off'"),
@@ -199,7 +200,7 @@ BAD_SETTINGS = [
     ({"SEED": -1}, "SEED is -1"),
 ]
 DEFAULTS = dict(DATASET="competition", MODEL="reference", RECIPE="auto", PRECISION="auto", XLA="auto", BACKEND="auto", EPOCHS=20,
-                BATCH_SIZE=64, VALIDATION_RATIO=0.1, ENSEMBLE=1, SEED=42)  # as the settings cell has them
+                BATCH_SIZE=64, WIDTH=128, VALIDATION_RATIO=0.1, ENSEMBLE=1, SEED=42)  # as the settings cell has them
 
 
 @pytest.mark.parametrize("parameters, phrase", BAD_SETTINGS, ids=[phrase.split(";")[0] for _, phrase in BAD_SETTINGS])

@@ -22,20 +22,24 @@ def ns():
 
 
 def test_both_networks_and_recipes_load(ns):
-    assert set(ns["RECIPES"]) == {"fast", "reference", "modern"}
+    assert set(ns["RECIPES"]) == {"fast", "reference", "modern", "residual"}
     assert ns["recipe"] == dict(ns["RECIPES"]["fast"], batch_size=64)  # the reference network's own recipe, BATCH_SIZE on one device
     assert ns["build_reference_model"]().count_params() == 42_579_946
     modern = ns["build_modern_model"]()
     assert modern.count_params() == 326_826
     assert not any(type(layer).__name__ == "MaxPooling2D" for layer in modern.layers)
     assert sum(type(layer).__name__ == "BatchNormalization" for layer in modern.layers) == 7
+    residual = ns["build_residual_model"]()  # Doucet's layout at its published width
+    assert residual.count_params() == 4_736_522 and ns["WIDTH"] == 128
+    assert sum(type(layer).__name__ == "Add" for layer in residual.layers) == 4
+    assert ns["build_residual_model"](64).count_params() == 1_188_618  # a quarter of the weights at half the width
 
 
 def test_batches_hold_images_their_augmentation_numbers_and_labels(ns):
     images = np.zeros((5, 28, 28, 1), dtype="float32")
     batches = ns["Batches"](images, np.eye(10)[np.arange(5)], dict(ns["recipe"], batch_size=2), seed=42)
     (x, params), y = batches[0]
-    assert len(batches) == 3 and x.shape == (2, 28, 28, 1) and params.shape == (2, 4) and y.shape == (2, 10)
+    assert len(batches) == 3 and x.shape == (2, 28, 28, 1) and params.shape == (2, ns["NUMBERS"]) and y.shape == (2, 10)
     assert batches[2][0][0].shape == (1, 28, 28, 1)  # the last batch holds the rest
 
 
@@ -47,7 +51,7 @@ def test_every_batch_splits_evenly_over_the_devices(ns):
         assert all(size % 8 == 0 for size in sizes) and sum(sizes) == rows - rest  # the rest sits out this epoch
         assert len(ns["pad"](rows, 8)) == 8 - rest
     x, y, weights = ns["validation_data"](np.ones((5, 28, 28, 1), "float32"), np.eye(10)[:5], devices=4)
-    assert x[0].shape == (8, 28, 28, 1) and x[1].shape == (8, 4) and y.shape == (8, 10) and weights.tolist() == [1] * 5 + [0] * 3
+    assert x[0].shape == (8, 28, 28, 1) and x[1].shape == (8, ns["NUMBERS"]) and y.shape == (8, 10) and weights.tolist() == [1] * 5 + [0] * 3
     assert ns["validation_data"](np.zeros((0, 28, 28, 1), "float32"), np.zeros((0, 10)), devices=4) is None
 
 
@@ -83,7 +87,10 @@ def test_batches_are_repeatable_from_the_seed_and_new_each_epoch(ns):
 def test_augmentation_numbers_stay_within_the_recipe(ns):
     params = ns["draw_augmentation"](10_000, ns["RECIPES"]["modern"], np.random.default_rng(0))
     angle, zoom, shift = np.degrees(params[:, 0]), params[:, 1], params[:, 2:]
-    assert abs(angle).max() <= 10 and 9 < abs(angle).max() and abs(zoom - 1).max() <= 0.1 and abs(shift).max() <= 2.8
+    assert abs(angle).max() <= 10 and 9 < abs(angle).max() and abs(zoom - 1).max() <= 0.1 and abs(shift[:, :2]).max() <= 2.8
+    assert not shift[:, 2:].any()  # no elastic distortion in the modern recipe
+    elastic = ns["draw_augmentation"](10_000, ns["RECIPES"]["residual"], np.random.default_rng(0))[:, 4:]
+    assert elastic.shape == (10_000, 32) and 0.99 < abs(elastic).max() <= 1  # up to a pixel at each grid point
 
 
 def test_the_augmentation_layer_is_kerass_affine_transform_in_one_compiled_step(ns):
@@ -92,7 +99,7 @@ def test_the_augmentation_layer_is_kerass_affine_transform_in_one_compiled_step(
     images = np.zeros((16, 28, 28, 1), "float32")
     images[:, 5:23, 8:20] = rng.random((16, 18, 12, 1))
     params = ns["draw_augmentation"](16, ns["RECIPES"]["modern"], rng)
-    angle, scale, shift_x, shift_y = params.T
+    angle, scale, shift_x, shift_y = params[:, :4].T
     cos, sin, c = np.cos(angle) / scale, np.sin(angle) / scale, 13.5
     transform = np.stack([cos, -sin, c - cos * c + sin * c - shift_x, sin, cos, c - sin * c - cos * c - shift_y,
                           np.zeros(16), np.zeros(16)], axis=1).astype("float32")  # output pixel (x, y) reads from this point
@@ -103,8 +110,24 @@ def test_the_augmentation_layer_is_kerass_affine_transform_in_one_compiled_step(
     augmented = keras.ops.convert_to_numpy(compiled([images, params], training=True))
     assert np.abs(augmented - expected).max() < 1e-4 and not np.allclose(augmented, images)
     assert np.array_equal(keras.ops.convert_to_numpy(compiled([images, params], training=False)), images)  # nothing at prediction
-    away = np.array([[0, 1, 28, 0]], "float32")  # shifted a whole image away: no pixel maps, all blank
-    assert keras.ops.convert_to_numpy(compiled([images[:1], away], training=True)).max() == 0
+    away = np.zeros((1, ns["NUMBERS"]), "float32") + np.eye(1, ns["NUMBERS"], 1) + 28 * np.eye(1, ns["NUMBERS"], 2)
+    assert keras.ops.convert_to_numpy(compiled([images[:1], away], training=True)).max() == 0  # shifted a whole image away
+
+
+def test_elastic_distortion_moves_pixels_by_the_grids_shifts(ns):
+    keras, numbers = ns["keras"], ns["NUMBERS"]
+    images = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
+    warp = ns["with_augmentation"](keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Identity()])).layers[-2]
+    still = np.zeros((2, numbers), "float32") + np.eye(1, numbers, 1)  # zoom 1, nothing else
+    right_by_one = still + np.eye(1, numbers, 2)  # an affine shift of one pixel to the right
+    elastic = still.copy()
+    elastic[:, 4::2] = -1  # every grid point reads from one pixel to its left: the same shift, as a distortion
+    same = [keras.ops.convert_to_numpy(warp([images, p], training=True)) for p in (right_by_one, elastic)]
+    assert np.abs(same[0] - same[1]).max() < 1e-5 and np.allclose(same[0][:, :, 1:], images[:, :, :-1], atol=1e-5)
+    wavy = still.copy()
+    wavy[:, 4:] = np.random.default_rng(1).uniform(-1, 1, (2, numbers - 4))
+    moved = keras.ops.convert_to_numpy(warp([images, wavy], training=True))
+    assert 0.05 < np.abs(moved - images).mean() and moved.min() >= 0 and moved.max() <= images.max() + 1e-6  # blends of neighbours
 
 
 def test_files_are_written_in_one_step(ns, tmp_path):
@@ -169,7 +192,7 @@ def test_the_modern_recipe_ends_with_averaged_weights_and_their_own_batch_statis
     assert optimizer.use_ema and optimizer.ema_momentum == pytest.approx(1 - 10 / 46)  # 23 steps an epoch, two epochs
     network = ns["network"]
     norm = next(layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization))
-    assert norm.momentum == 0.99
+    assert norm.momentum == 0.9  # as built, once the recomputation is done
     before = keras.Sequential(network.layers[:network.layers.index(norm)])  # a convolution: no dropout before it
     rows = ns["folds"][1][0]
     batch = ns["Batches"](ns["x_all"][rows], ns["y_onehot"][rows], dict(ns["recipe"], batch_size=256), seed=43)
@@ -189,7 +212,7 @@ def test_a_rerun_reuses_each_finished_network(trained, capsys):
     assert all(run.reused for run in ns["members"]) and capsys.readouterr().out.count("reusing the finished model") == 2
 
 
-EDITED_AUGMENTATION = "def draw_augmentation(n, recipe, rng):\n    return np.zeros((n, 4), 'float32') + [0, 1, 0, 0]\n"
+EDITED_AUGMENTATION = "def draw_augmentation(n, recipe, rng):\n    return np.zeros((n, NUMBERS), 'float32') + np.eye(1, NUMBERS, 1)\n"
 
 
 @pytest.mark.parametrize("change", ["network", "batch size", "data", "augmentation code"])

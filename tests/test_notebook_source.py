@@ -7,7 +7,7 @@ from conftest import NOTEBOOK
 
 REQUIRED_PARAMETERS = {
     "DATASET", "DATA_DIR", "OUTPUT_DIR", "MODEL", "EPOCHS", "ENSEMBLE", "SUBMIT", "USE_DRIVE",
-    "RECIPE", "BATCH_SIZE", "VALIDATION_RATIO", "SEED", "PRECISION", "XLA", "BACKEND",
+    "RECIPE", "BATCH_SIZE", "WIDTH", "VALIDATION_RATIO", "SEED", "PRECISION", "XLA", "BACKEND",
 }
 
 
@@ -54,7 +54,7 @@ def test_one_short_parameters_cell_with_colab_forms():
     advanced = next(i for i, line in enumerate(lines) if "Advanced" in line)
     first = "\n".join(lines[:advanced])
     assert all(name in first for name in ("DATASET", "MODEL", "EPOCHS", "ENSEMBLE", "SUBMIT", "USE_DRIVE"))
-    assert all(name not in first for name in ("PRECISION", "XLA", "BATCH_SIZE", "BACKEND", "RECIPE", "SEED"))
+    assert all(name not in first for name in ("PRECISION", "XLA", "BATCH_SIZE", "WIDTH", "BACKEND", "RECIPE", "SEED"))
 
 
 def test_helper_cells_fold_in_colab_and_jupyter():
