@@ -8,16 +8,20 @@ recipes, over up to all 42,000 labelled digits.
 
 Each side is a run's OUTPUT_DIR (then --data-dir names its train.csv, and every network's saved model predicts the
 fold it held out), or an out-of-fold table saved earlier with --save-a/--save-b: one row per held-out digit (network,
-its row in train.csv, label, predicted digit, probability given to the label). The tables are small, so they are kept
+its row in train.csv, label, predicted digit, probability given to the label, and, in tables saved since the residual
+network, all ten probabilities p0-p9). The tables are small, so they are kept
 under benchmarks/out_of_fold/ and a later comparison needs neither the models nor the run folders. The two sides are
 compared on the digits both held out.
 
 For each network it prints one markdown row (accuracy on its fold, the log loss without label smoothing, and the
 digits only one of the two gets right), then the out-of-fold accuracy of each run over all those folds together and
-their difference with its paired standard error. Runs with the same SEED and VALIDATION_RATIO hold out the same
-folds and start network n from the same seed, so only the settings that differ set them apart. Two recipes scored on
-the same digits differ only on the few digits that one gets right and the other wrong, so the paired difference is
-measured far more finely than either accuracy alone. Pure evaluation: it trains nothing and chooses nothing.
+their difference with its paired standard error. When both sides keep all ten probabilities, it also prints the
+accuracy of their average: for each digit, the two networks that held it out, as a two-network ensemble.
+
+Runs with the same SEED and VALIDATION_RATIO hold out the same folds and start network n from the same seed, so
+only the settings that differ set them apart. Two recipes scored on the same digits differ only on the few digits
+that one gets right and the other wrong, so the paired difference is measured far more finely than either accuracy
+alone. Pure evaluation: it trains nothing and chooses nothing.
 """
 
 import argparse
@@ -49,7 +53,8 @@ def out_of_fold_table(run, data_dir):
         probabilities = model.predict(images[rows], batch_size=1024, verbose=0)
         tables.append(pd.DataFrame({"network": member["number"], "row": rows, "label": labels[rows],
                                     "predicted": probabilities.argmax(axis=1),
-                                    "probability": probabilities[np.arange(len(rows)), labels[rows]].round(6)}))
+                                    "probability": probabilities[np.arange(len(rows)), labels[rows]].round(6),
+                                    **{f"p{digit}": probabilities[:, digit].round(5) for digit in range(10)}}))
     return pd.concat(tables, ignore_index=True)
 
 
@@ -72,6 +77,9 @@ def paired_rows(a, b):
     lines += ["", f"Out of fold over {both.network.nunique()} folds ({digits:,} digits): A {both.right_a.mean():.4f}, "
                   f"B {both.right_b.mean():.4f}; B - A {both.right_b.mean() - both.right_a.mean():+.4f} +- {error:.4f} "
                   f"(paired standard error; {only_a} digits only A gets right, {only_b} only B)"]
+    if "p0_a" in both and "p0_b" in both:  # both tables keep all ten probabilities: the two networks of a digit, averaged
+        average = sum(both[[f"p{d}_{s}" for d in range(10)]].to_numpy() for s in "ab").argmax(axis=1) == both.label
+        lines.append(f"A and B averaged, digit by digit: {average.mean():.4f} ({int((~average).sum())} wrong)")
     return "\n".join(lines)
 
 

@@ -60,6 +60,10 @@ def test_paired_comparison_counts_the_digits_each_recipe_alone_gets_right():
     assert "Out of fold over 2 folds (8 digits): A 0.7500, B 0.8750; B - A +0.1250 +- 0.2119" in text
     # only the digits both held out are compared
     assert "over 1 folds (4 digits)" in paired_rows(a, b[b.network == 2])
+    assert "averaged" not in text  # these tables keep only the label's probability
+    for frame, sure in ((a, 0.9), (b, 0.6)):  # all ten probabilities: the predicted digit gets `sure`, the rest share what is left
+        frame[[f"p{d}" for d in range(10)]] = np.where(np.arange(10) == frame[["predicted"]].to_numpy(), sure, (1 - sure) / 9)
+    assert "A and B averaged, digit by digit: 0.7500 (2 wrong)" in paired_rows(a, b)  # A's surer answers win where they differ
 
 
 def test_step_cost_times_the_notebooks_loop_and_kerass_own_fit():
