@@ -200,7 +200,7 @@ BAD_SETTINGS = [
     ({"SEED": -1}, "SEED is -1"),
 ]
 DEFAULTS = dict(DATASET="competition", MODEL="reference", RECIPE="auto", PRECISION="auto", XLA="auto", BACKEND="auto", EPOCHS=20,
-                BATCH_SIZE=64, WIDTH=128, VALIDATION_RATIO=0.1, ENSEMBLE=1, SEED=42)  # as the settings cell has them
+                BATCH_SIZE=64, WIDTH=64, VALIDATION_RATIO=0.1, ENSEMBLE=1, SEED=42)  # as the settings cell has them
 
 
 @pytest.mark.parametrize("parameters, phrase", BAD_SETTINGS, ids=[phrase.split(";")[0] for _, phrase in BAD_SETTINGS])

@@ -29,10 +29,9 @@ def test_both_networks_and_recipes_load(ns):
     assert modern.count_params() == 326_826
     assert not any(type(layer).__name__ == "MaxPooling2D" for layer in modern.layers)
     assert sum(type(layer).__name__ == "BatchNormalization" for layer in modern.layers) == 7
-    residual = ns["build_residual_model"]()  # Doucet's layout at its published width
-    assert residual.count_params() == 4_736_522 and ns["WIDTH"] == 128
-    assert sum(type(layer).__name__ == "Add" for layer in residual.layers) == 4
-    assert ns["build_residual_model"](64).count_params() == 1_188_618  # a quarter of the weights at half the width
+    residual = ns["build_residual_model"](128)  # Doucet's layout at its published width
+    assert residual.count_params() == 4_736_522 and sum(type(layer).__name__ == "Add" for layer in residual.layers) == 4
+    assert ns["WIDTH"] == 64 and ns["build_residual_model"]().count_params() == 1_188_618  # a quarter of the weights
 
 
 def test_batches_hold_images_their_augmentation_numbers_and_labels(ns):
