@@ -5,7 +5,7 @@ import linecache
 from pathlib import Path
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
-# The imports, the device checks, both networks, the recipes, the augmentation, the input pipeline, the optimizer.
+# The imports, the device checks, the networks, the recipes, the augmentation, the input pipeline, the optimizer.
 MODEL_TAGS = ("imports", "devices", "model", "recipes", "augmentation", "pipeline", "optimizer")
 
 
