@@ -1,7 +1,7 @@
 """Regenerate assets/digit_recognizer_executed.ipynb: the notebook run with its default settings on the competition
 data, outputs kept, so GitHub shows a reader every figure and number; the README's figures come from the same run.
 
-    python benchmarks/make_executed_copy.py --data-dir ../shared/data/digit-recognizer --submission reference
+    python benchmarks/make_executed_copy.py --data-dir ../shared/data/digit-recognizer --submission reference-fold1
 
 The run appends its row to benchmarks/results.csv, as benchmarks/run_benchmark.py does, and with --submission NAME
 keeps its submission.csv and metrics.json under benchmarks/submissions/NAME/. After an edit to the notebook's text
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import papermill
+
 from run_benchmark import append_row, benchmark_row, notebook_commit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ import linecache
 from pathlib import Path
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "digit_recognizer.ipynb"
-# The imports, the device checks, the networks, the recipes, the augmentation, the input pipeline, the optimizer.
-MODEL_TAGS = ("imports", "devices", "model", "recipes", "augmentation", "pipeline", "optimizer")
+# Everything `train` needs: devices, output folder, networks, recipes, augmentation, optimizer, run folders.
+TRAINING_TAGS = ("hardware", "output", "model", "recipes", "augmentation", "optimizer", "train", "runs")
 
 
 def tagged_cells(*tags):
@@ -16,10 +16,10 @@ def tagged_cells(*tags):
             if c["cell_type"] == "code" and set(c["metadata"].get("tags", [])) & set(tags)]
 
 
-def notebook_namespace(tags=MODEL_TAGS, **settings):
-    """Run the settings cell (then apply `settings`), the backend choice, the imports and the tagged cells in a fresh
-    namespace, and return it. One device, as the story cell that picks devices is not run."""
-    namespace = {"REPLICAS": 1}
+def notebook_namespace(tags=TRAINING_TAGS, **settings):
+    """Run the settings cell (then apply `settings`), the settings check and backend choice, the imports and the tagged
+    cells in a fresh namespace, and return it."""
+    namespace = {}
     exec(tagged_cells("parameters")[0], namespace)
     namespace.update(settings)
     for number, source in enumerate(tagged_cells("backend", "imports", *tags)):

@@ -6,11 +6,11 @@ recipes, over up to all 42,000 labelled digits.
     python benchmarks/paired_comparison.py --a benchmarks/out_of_fold/modern-e20.csv.gz \
         --b benchmarks/out_of_fold/modern-e30.csv.gz
 
-Each side is a run's OUTPUT_DIR (then --data-dir names its train.csv, and every network's saved model predicts the
-fold it held out), or an out-of-fold table saved earlier with --save-a/--save-b: one row per held-out digit (network,
-its row in train.csv, label, predicted digit, probability given to the label, and, in tables saved since the residual
-network, all ten probabilities p0-p9). The tables are small, so they are kept
-under benchmarks/out_of_fold/ and a later comparison needs neither the models nor the run folders. The two sides are
+Each side is a run's OUTPUT_DIR (then --data-dir names its train.csv, for the labels and folds; each network's
+held_out.npy holds its answers for the fold it held out), or an out-of-fold table saved earlier with --save-a/--save-b:
+one row per held-out digit (network, its row in train.csv, label, predicted digit, probability given to the label, and,
+in tables saved since the residual network, all ten probabilities p0-p9). The tables are small, so they are kept under
+benchmarks/out_of_fold/ and a later comparison needs neither the models nor the run folders. The two sides are
 compared on the digits both held out.
 
 For each network it prints one markdown row (accuracy on its fold, the log loss without label smoothing, and the
@@ -35,22 +35,17 @@ from sklearn.model_selection import StratifiedKFold
 
 
 def out_of_fold_table(run, data_dir):
-    """One row per digit a network of the run held out: network, row of train.csv, label, predicted, probability."""
-    import keras
-
+    """One row per digit a network of the run held out: network, row of train.csv, label, predicted, probabilities."""
     metrics = json.loads((run / "metrics.json").read_text())
     if not metrics["validation_ratio"]:
         raise SystemExit(f"{run} held nothing out (VALIDATION_RATIO 0): it has no out-of-fold digits.")
-    train = pd.read_csv(data_dir / "train.csv")
-    images = train.drop(columns="label").to_numpy("float32").reshape(-1, 28, 28, 1) / 255.0
-    labels = train["label"].to_numpy()
+    labels = pd.read_csv(data_dir / "train.csv", usecols=["label"])["label"].to_numpy()
     folds = list(StratifiedKFold(round(1 / metrics["validation_ratio"]), shuffle=True, random_state=metrics["seed"])
                  .split(np.zeros(len(labels)), labels))
     tables = []
     for member in metrics["members"]:
         rows = folds[member["number"] - 1][1]
-        model = keras.models.load_model(run / member["folder"] / "digit_cnn.keras")
-        probabilities = model.predict(images[rows], batch_size=1024, verbose=0)
+        probabilities = np.load(run / member["folder"] / "held_out.npy")  # the network's answers, saved as it finished
         tables.append(pd.DataFrame({"network": member["number"], "row": rows, "label": labels[rows],
                                     "predicted": probabilities.argmax(axis=1),
                                     "probability": probabilities[np.arange(len(rows)), labels[rows]].round(6),

@@ -1,34 +1,26 @@
-"""Milliseconds a training step costs the notebook's own training path, beside Keras's own fit on arrays.
+"""Milliseconds a training step costs the notebook's own `train`, beside Keras's own fit on arrays compiled alike.
 
     python benchmarks/step_cost.py                      # the backend the notebook would pick
-    python benchmarks/step_cost.py --backend jax --steps-per-execution 1,8
+    python benchmarks/step_cost.py --backend jax --repeats 5
 
-The network is trivial (a 1x1 convolution, Flatten, Dense), so what is timed is the feeding: the notebook's loop cell
-runs as it is (Batches, the augmentation layer, compile, fit with its callbacks, run folder and backup) on random
-digits. The reference is `fit` on arrays already in memory, for the same network behind the same augmentation layer,
-compiled with jit_compile=True and no callbacks. Each line is one JSON object: backend, path, steps_per_execution,
-milliseconds per step over the epochs after the first (which compiles).
+The network is trivial (a 1x1 convolution, Flatten, Dense), so what is timed is everything around it: the notebook's
+`train` as it is (the augmentation layer, compile, fit on arrays with its callbacks, run folder and backup) on random
+digits. The reference is Keras's own `fit` on the same arrays, for the same network behind the same augmentation
+layer, compiled with the same jit_compile and steps_per_execution as the notebook chooses, with no callbacks. Both
+run `--repeats` times, alternately; each line is one JSON object with the milliseconds per step of each over the
+epochs after the first (which compiles), and the median ratio.
 """
 
 import argparse
 import contextlib
 import io
 import json
-import sys
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from notebook_code import notebook_namespace, tagged_cells
-
-TAGS = ("devices", "model", "recipes", "augmentation", "pipeline", "optimizer", "output", "training", "runs")
-
-
-def loop_namespace(backend="auto"):
-    """The notebook's definitions up to its training loop, and the loop cell's source, on the chosen backend."""
-    ns = notebook_namespace(tags=TAGS, BACKEND=backend)
-    ns["train_loop"] = tagged_cells("train_loop")[0]
-    return ns
+from notebook_code import notebook_namespace
 
 
 def trivial_network(keras):
@@ -38,38 +30,38 @@ def trivial_network(keras):
                              layers.Dense(10, activation="softmax", dtype="float32")])
 
 
-def notebook_step(ns, digits, epochs, steps_per_execution):
-    """Milliseconds per step of the notebook's train_loop cell, run as it is with the trivial network."""
+def digits(ns, count, seed=0):
+    """Random images and one-hot labels."""
     np = ns["np"]
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 10, digits)
-    ns.update(MODEL="reference", EPOCHS=epochs, ENSEMBLE=1, STEPS_PER_EXECUTION=steps_per_execution,
-              BUILDERS={"reference": lambda: trivial_network(ns["keras"])}, RECIPE_NAME="fast",
-              recipe=dict(ns["RECIPES"]["fast"], batch_size=ns["BATCH_SIZE"]), POLICY="float32",
-              distribution_scope=contextlib.nullcontext, JIT_COMPILE=ns["choose_xla"](1), REPLICAS=1,
-              x_all=rng.random((digits, 28, 28, 1), dtype=np.float32), y_onehot=np.eye(10, dtype="float32")[labels],
-              folds=[(np.arange(digits), np.arange(0))], train_frame=ns["pd"].DataFrame({"label": labels}))
+    rng = np.random.default_rng(seed)
+    return rng.random((count, 28, 28, 1), dtype=np.float32), np.eye(10, dtype="float32")[rng.integers(0, 10, count)]
+
+
+def notebook_step(ns, count, epochs):
+    """Milliseconds per step of the notebook's `train`, run as it is with the trivial network and no held-out digits."""
+    np = ns["np"]
+    x, y = digits(ns, count)
     with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
-        ns["output_dir"] = Path(folder)
-        exec(ns["train_loop"], ns)
-    seconds = ns["members"][0].timer.seconds[1:]  # unrounded: a tiny epoch rounds to 0.0 s in run.json
-    return 1000 * sum(seconds) / (len(seconds) * len(ns["batches"]))
+        run = ns["train"](x, y, x[:0], y[:0], lambda: trivial_network(ns["keras"]), ns["recipe"], epochs, seed=0,
+                          devices=ns["devices"], folder=Path(folder))
+    seconds = np.diff(run.ticks)[::2][1:]  # unrounded; the first epoch compiles
+    return 1000 * seconds.mean() / -(-count // ns["recipe"]["batch_size"])
 
 
-def keras_step(ns, digits, epochs):
-    """Milliseconds per step of Keras's own fit on arrays, same network and augmentation layer, jit_compile=True."""
-    keras, np = ns["keras"], ns["np"]
-    rng = np.random.default_rng(0)
-    trainer = ns["with_augmentation"](trivial_network(keras))
-    trainer.compile(optimizer="adam", loss="categorical_crossentropy", jit_compile=True)
-    starts = []
-    timer = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: starts.append(time.perf_counter()),
-                                           on_epoch_end=lambda epoch, logs: starts.append(time.perf_counter()))
-    x = [rng.random((digits, 28, 28, 1), dtype=np.float32), ns["draw_augmentation"](digits, ns["RECIPES"]["fast"], rng)]
-    trainer.fit(x, np.eye(10, dtype="float32")[rng.integers(0, 10, digits)], batch_size=ns["BATCH_SIZE"], epochs=epochs,
-                callbacks=[timer], verbose=0)
-    seconds = [end - start for start, end in zip(starts[2::2], starts[3::2])]
-    return 1000 * sum(seconds) / (len(seconds) * -(-digits // ns["BATCH_SIZE"]))
+def keras_step(ns, count, epochs):
+    """Milliseconds per step of Keras's own fit on arrays: same network, augmentation layer and compile settings."""
+    keras, devices = ns["keras"], ns["devices"]
+    x, y = digits(ns, count)
+    with devices.scope():
+        trainer = keras.Sequential([keras.Input((28, 28, 1)), ns["RandomWarp"](ns["recipe"], 0), trivial_network(keras)])
+        trainer.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"], jit_compile=devices.jit_compile,
+                        steps_per_execution=devices.steps_per_execution)
+    ticks = []
+    timer = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: ticks.append(time.perf_counter()),
+                                           on_epoch_end=lambda *_: ticks.append(time.perf_counter()))
+    trainer.fit(x, y, batch_size=ns["recipe"]["batch_size"], epochs=epochs, callbacks=[timer], verbose=0)
+    seconds = [end - start for start, end in zip(ticks[2::2], ticks[3::2])]
+    return 1000 * sum(seconds) / (len(seconds) * -(-count // ns["recipe"]["batch_size"]))
 
 
 def main():
@@ -77,18 +69,18 @@ def main():
     parser.add_argument("--backend", default="auto", choices=["auto", "tensorflow", "jax"])
     parser.add_argument("--digits", type=int, default=37_800, help="training digits per epoch (default: 90%% of train.csv)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs; the first, which compiles, is not timed")
-    parser.add_argument("--steps-per-execution", default="1,8", help="values to time the notebook's path at")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each path, alternately")
     args = parser.parse_args()
-    ns = loop_namespace(args.backend)
-    backend = f"{ns['keras'].backend.backend()} {ns['BACKEND_VERSION'].split()[-1]}"
-    reference = keras_step(ns, args.digits, args.epochs)
-    print(json.dumps({"backend": backend, "path": "keras fit on arrays", "steps_per_execution": 1,
-                      "ms_per_step": round(reference, 2)}))
-    for value in map(int, args.steps_per_execution.split(",")):
-        mine = notebook_step(ns, args.digits, args.epochs, value)
-        print(json.dumps({"backend": backend, "path": "notebook", "steps_per_execution": value, "ms_per_step": round(mine, 2),
-                          "times_keras": round(mine / reference, 2)}))
-        sys.stdout.flush()
+    ns = notebook_namespace(BACKEND=args.backend, MODEL="reference")
+    backend = ns["BACKEND_VERSION"]
+    ratios = []
+    for repeat in range(1, args.repeats + 1):
+        reference, mine = keras_step(ns, args.digits, args.epochs), notebook_step(ns, args.digits, args.epochs)
+        ratios.append(mine / reference)
+        print(json.dumps({"backend": backend, "repeat": repeat, "jit_compile": ns["devices"].jit_compile,
+                          "steps_per_execution": ns["devices"].steps_per_execution, "keras_fit_ms_per_step": round(reference, 2),
+                          "notebook_ms_per_step": round(mine, 2), "times_keras": round(mine / reference, 2)}), flush=True)
+    print(json.dumps({"backend": backend, "median_times_keras": round(statistics.median(ratios), 2), "repeats": args.repeats}))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ NOTEBOOK = ROOT / "digit_recognizer.ipynb"
 PIXELS = [f"pixel{i}" for i in range(784)]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from notebook_code import notebook_namespace, tagged_cells  # noqa: E402
+from notebook_code import TRAINING_TAGS, notebook_namespace, tagged_cells  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -33,15 +33,22 @@ def offline_environment(tmp_path_factory):
     os.environ.update(saved)
 
 
+def training_namespace(output_dir, **settings):
+    """The notebook's definitions that `train` needs, in float32 on this machine's devices, writing under output_dir."""
+    ns = notebook_namespace(**{"MODEL": "modern", "PRECISION": "float32", "EPOCHS": 2, "BATCH_SIZE": 8, **settings})
+    ns["output_dir"] = Path(output_dir)
+    return ns
+
+
 def loop_namespace(output_dir, rows=96, tags=(), **settings):
-    """The notebook's cells from the data on, through its training loop's definitions, in float32 on this machine's
-    devices, with `rows` small random labelled digits as train.csv (or the train_frame given); run the loop with
+    """The notebook's definitions for training (and the cells tagged `tags`), then its data cells from the checks to the
+    folds, with `rows` small random labelled digits as train.csv (or the train_frame given); run the loop with
     `exec(ns["train_loop"], ns)`."""
-    settings = {"MODEL": "modern", "PRECISION": "float32", "EPOCHS": 2, "BATCH_SIZE": 8, "train_frame": small_train_frame(rows),
-                "test_frame": small_train_frame(10).drop(columns="label"), **settings}
-    ns = notebook_namespace(tags=("output", "csv_checks", "preprocess", "split", "devices", "device_choice", "model", "recipes",
-                                  "augmentation", "pipeline", "optimizer", "training", "runs", *tags), **settings)
-    ns.update(output_dir=Path(output_dir), train_loop=tagged_cells("train_loop")[0], networks_cell=tagged_cells("networks")[0])
+    ns = training_namespace(output_dir, tags=(*TRAINING_TAGS, *tags), **{"train_frame": small_train_frame(rows),
+                                                                          "test_frame": small_train_frame(10).drop(columns="label"), **settings})
+    for source in tagged_cells("csv_checks", "split", "preprocess"):
+        exec(source, ns)
+    ns["train_loop"] = tagged_cells("train_loop")[0]
     return ns
 
 

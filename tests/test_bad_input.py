@@ -2,17 +2,13 @@
 
 Every case runs through the notebook's own check functions; a few also run the whole notebook end to end."""
 
-import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from conftest import make_competition_frames, run_notebook
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from notebook_code import notebook_namespace  # noqa: E402
+from notebook_code import notebook_namespace
 
 GOOD_SUBMISSION = "ImageId,Label\n1,7\n"
 
@@ -188,9 +184,7 @@ BAD_SETTINGS = [
     ({"VALIDATION_RATIO": 1.5}, "VALIDATION_RATIO is 1.5"),
     ({"VALIDATION_RATIO": -0.1}, "VALIDATION_RATIO is -0.1"),
     ({"DATASET": "mnist"}, "DATASET is 'mnist'"),
-    ({"MODEL": "resnet"}, "MODEL is 'resnet'; use one of 'reference', 'modern', 'residual'"),
     ({"WIDTH": 0}, "WIDTH is 0; use a whole number of 1 or more"),
-    ({"RECIPE": "turbo"}, "RECIPE is 'turbo'"),
     ({"PRECISION": "float8"}, "PRECISION is 'float8'; use one of 'auto', 'float32', 'mixed_float16', 'mixed_bfloat16'"),
     ({"XLA": "yes"}, "XLA is 'yes'; use one of 'auto', 'on', 'off'"),
     ({"BACKEND": "torch"}, "BACKEND is 'torch'; use one of 'auto', 'tensorflow', 'jax'"),
@@ -199,7 +193,7 @@ BAD_SETTINGS = [
     ({"BATCH_SIZE": 0}, "BATCH_SIZE is 0"),
     ({"SEED": -1}, "SEED is -1"),
 ]
-DEFAULTS = dict(DATASET="competition", MODEL="reference", RECIPE="auto", PRECISION="auto", XLA="auto", BACKEND="auto", EPOCHS=20,
+DEFAULTS = dict(DATASET="competition", PRECISION="auto", XLA="auto", BACKEND="auto", EPOCHS=20,
                 BATCH_SIZE=64, WIDTH=64, VALIDATION_RATIO=0.1, ENSEMBLE=1, SEED=42)  # as the settings cell has them
 
 

@@ -1,14 +1,10 @@
 """The benchmark script's side-by-side summary of two networks over several seeds."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-from run_benchmark import side_by_side, steady_epoch_seconds  # noqa: E402
+from run_benchmark import side_by_side, steady_epoch_seconds
 
 
 def row(model, seed, epoch_seconds, accuracy):
@@ -66,13 +62,12 @@ def test_paired_comparison_counts_the_digits_each_recipe_alone_gets_right():
     assert "A and B averaged, digit by digit: 0.7500 (2 wrong)" in paired_rows(a, b)  # A's surer answers win where they differ
 
 
-def test_step_cost_times_the_notebooks_loop_and_kerass_own_fit():
+def test_step_cost_times_the_notebooks_train_and_kerass_own_fit(tmp_path):
     import step_cost
 
-    ns = step_cost.loop_namespace()
-    mine, reference = step_cost.notebook_step(ns, digits=256, epochs=2, steps_per_execution=2), step_cost.keras_step(ns, 256, 2)
-    assert 0 < mine < 1000 and 0 < reference < 1000  # milliseconds per step
-    assert ns["members"][0].result["epoch_seconds"] and len(ns["batches"]) == 4  # the loop ran, on 4 batches of 64
+    ns = step_cost.notebook_namespace(MODEL="reference", PRECISION="float32", OUTPUT_DIR=str(tmp_path))
+    mine, reference = step_cost.notebook_step(ns, 256, epochs=2), step_cost.keras_step(ns, 256, epochs=2)
+    assert 0 < mine < 1000 and 0 < reference < 1000  # milliseconds per step of 4 batches of 64
 
 
 def test_the_executed_copy_keeps_every_output_as_printed():

@@ -23,8 +23,9 @@ import pytest
 from conftest import NOTEBOOK
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                                reason="needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver")
+pytestmark = [pytest.mark.slow,  # it runs the whole notebook in JupyterLab
+              pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+                                 reason="needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver")]
 BLANK = "Draw a digit in the box."
 
 

@@ -1,17 +1,13 @@
 """The competition path: CSVs that the test writes, found in DATA_DIR or unpacked from the Kaggle CLI's zip, read and checked."""
 
-import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from notebook_code import notebook_namespace  # noqa: E402
-
-from conftest import PIXELS, write_competition_csvs  # noqa: E402
+from conftest import PIXELS, write_competition_csvs
+from notebook_code import notebook_namespace
 
 
 @pytest.fixture(scope="module")

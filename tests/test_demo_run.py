@@ -35,11 +35,11 @@ def test_every_output_file_is_written(demo_run, metrics):
     output_dir, _ = demo_run
     folder = member_folders(output_dir)[0]
     expected = [output_dir / name for name in ["submission.csv", "metrics.json", *FIGURES]]
-    expected += [folder / name for name in ["digit_cnn.keras", "training_log.csv", "run.json"]]
+    expected += [folder / name for name in ["digit_cnn.keras", "training_log.csv", "run.json", "held_out.npy"]]
     assert [path.name for path in expected if not path.is_file() or path.stat().st_size == 0] == []
     assert not list(output_dir.rglob("*.tmp")) and not list(output_dir.rglob("partial*"))
     assert not (folder / "backup").exists()  # the training backup goes once training completes
-    assert folder.parent == output_dir / "models" and folder.name.startswith("reference-")
+    assert folder.parent == output_dir / "models" and folder.name.startswith("digit_cnn-")
 
 
 def test_demo_data_is_in_competition_format(demo_run):
@@ -109,10 +109,10 @@ def test_two_epochs_learn_well_above_chance(metrics):
 def test_run_record_names_what_made_the_model(demo_run, metrics):
     record = json.loads((member_folders(demo_run[0])[0] / "run.json").read_text())
     assert record["status"] == "finished"
-    assert record["record"]["model"] == "reference" and record["record"]["recipe"] == "fast"
-    assert record["record"]["epochs"] == 2 and record["record"]["seed"] == 42 and record["record"]["fold"] == 1
+    assert record["record"]["optimizer"] == "adam" and record["record"]["label_smoothing"] == 0.1  # the "fast" recipe
+    assert record["record"]["epochs"] == 2 and record["record"]["seed"] == 42 and record["record"]["train_rows"] == metrics["train_rows"]
     assert record["record"]["precision"] == metrics["precision"] and record["record"]["batch_size"] == 32
-    assert len(record["record"]["data"]) == len(record["record"]["code"]) == 16  # fingerprints of train.csv and the code
+    assert len(record["record"]["data"]) == len(record["record"]["code"]) == 16  # fingerprints of the digits and the code
 
 
 def test_kept_model_is_the_last_epochs_on_the_first_fold(demo_run, metrics):
@@ -140,7 +140,7 @@ def test_an_edited_network_trains_anew(demo_run, tmp_path):
     assert text.count("layers.Dense(8192,") == 1
     edited.write_text(text.replace("layers.Dense(8192,", "layers.Dense(4096,"))
     executed = run_notebook(output_dir, workdir=tmp_path, notebook=edited, DATASET="demo", EPOCHS=2, BATCH_SIZE=32)
-    assert "reusing the finished model" not in shown(executed)
+    assert "Reusing the finished network" not in shown(executed)
     new_folder = member_folders(output_dir)[0]
     assert new_folder != old_folder and (old_folder / "digit_cnn.keras").read_bytes() == old_model  # the old one is kept
     model = keras.models.load_model(new_folder / "digit_cnn.keras")

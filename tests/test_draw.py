@@ -1,17 +1,13 @@
 """Draw a digit: the preprocessing that turns a drawing into an MNIST-style digit, read by a trained network."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import ndimage
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from notebook_code import notebook_namespace  # noqa: E402
-
-from conftest import loop_namespace  # noqa: E402
+from conftest import loop_namespace
+from notebook_code import notebook_namespace
 
 CANVAS = 140  # the drawing pad sends its ink at 140 x 140
 VARIANTS = {  # how a reader might draw: the ink's longer side in canvas pixels, where it starts, and the stroke
@@ -56,7 +52,6 @@ def test_the_network_reads_drawings_as_it_reads_the_originals(tmp_path_factory, 
     demo = notebook_namespace(tags=("output", "data"))["write_demo_csvs"](folder / "demo_data")
     ns = loop_namespace(folder, MODEL="modern", EPOCHS=6, BATCH_SIZE=32, train_frame=pd.read_csv(demo / "train.csv"))
     exec(ns["train_loop"], ns)
-    exec(ns["networks_cell"], ns)
     originals = ns["x_all"][ns["val_rows"], ..., 0]
     expected = ns["model"].predict(originals[..., None], verbose=0).argmax(axis=1)
     agreement = {}

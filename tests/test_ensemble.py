@@ -1,8 +1,6 @@
 """ENSEMBLE on the demo data: a cross-validated ensemble, each network holding out its own fold, and reruns of it."""
 
 import json
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -17,9 +15,7 @@ from conftest import (
     metrics_of,
     run_notebook,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from paired_comparison import out_of_fold_table  # noqa: E402
+from paired_comparison import out_of_fold_table
 
 SETTINGS = dict(DATASET="demo", MODEL="modern", EPOCHS=2, BATCH_SIZE=32, ENSEMBLE=2, PRECISION="float32")
 
@@ -39,8 +35,8 @@ def test_each_network_holds_out_its_own_fold_with_its_own_seed(ensemble_run):
     _, labels = demo_images(output_dir, "train.csv")
     metrics = metrics_of(output_dir)
     records = [json.loads((folder / "run.json").read_text()) for folder in member_folders(output_dir)]
-    assert [r["record"]["seed"] for r in records] == [42, 43] and [r["record"]["fold"] for r in records] == [1, 2]
-    assert all(r["status"] == "finished" and r["record"]["model"] == "modern" for r in records)
+    assert [r["record"]["seed"] for r in records] == [42, 43]
+    assert all(r["status"] == "finished" and folder.name.startswith("digit_cnn_modern-") for r, folder in zip(records, member_folders(output_dir)))
     folds = [held_out_rows(labels, n) for n in (1, 2)]
     assert not set(folds[0]) & set(folds[1])  # two different tenths of train.csv
     for record, rows in zip(records, folds):

@@ -2,7 +2,7 @@
 
 When a code cell of digit_recognizer.ipynb changes, regenerate the copy (about half an hour on a 2-core CPU):
 
-    python benchmarks/make_executed_copy.py --data-dir <folder with the CSVs> --submission reference
+    python benchmarks/make_executed_copy.py --data-dir <folder with the CSVs> --submission reference-fold1
 
 and after an edit to the text alone: python benchmarks/make_executed_copy.py --text-only
 """

@@ -12,9 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, demo_images, ensemble_probabilities, metrics_of, run_notebook
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
-from notebook_code import tagged_cells  # noqa: E402
+from notebook_code import tagged_cells
 
 NO_TENSORFLOW = 'import sys\nsys.modules["tensorflow"] = None  # any import of TensorFlow now fails\n'
 
@@ -68,10 +66,10 @@ def test_models_saved_on_jax_predict_the_same_on_tensorflow(jax_demo):
 def test_the_demo_on_two_jax_devices_in_bfloat16(tmp_path, without_tensorflow, monkeypatch):
     # Kaggle's TPU v5e-8 in miniature: DataParallel over two XLA devices of this CPU, in bfloat16. The demo's
     # 1,293 training digits leave a last batch of 13 at 64 a device: it once stopped model.fit with a sharding error.
-    monkeypatch.setenv("DIGIT_RECOGNIZER_CPU_DEVICES", "2")
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")  # JAX splits the CPU into two devices
     text = run_notebook(tmp_path / "output", DATASET="demo", MODEL="modern", EPOCHS=1, PRECISION="mixed_bfloat16",
                         BACKEND="jax").read_text()
-    assert "2 x CPU | mixed bfloat16 precision | 2 devices share each batch" in text
+    assert "2 x CPU (" in text and "| mixed bfloat16 precision | 2 devices share each batch" in text
     metrics = metrics_of(tmp_path / "output")
     log = pd.read_csv(tmp_path / "output" / metrics["members"][0]["folder"] / "training_log.csv")
     assert all(math.isfinite(value) for value in log[["loss", "val_loss", "val_accuracy"]].iloc[0])
@@ -81,34 +79,32 @@ def test_the_demo_on_two_jax_devices_in_bfloat16(tmp_path, without_tensorflow, m
 
 EIGHT_DEVICES = textwrap.dedent("""
     import os, sys
+    from pathlib import Path
     import numpy as np
-    os.environ["DIGIT_RECOGNIZER_CPU_DEVICES"] = "8"
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
     sys.path.insert(0, sys.argv[1])
     from notebook_code import notebook_namespace
-    ns = notebook_namespace(tags=("devices", "device_choice", "recipes", "augmentation", "pipeline"), BACKEND="jax", BATCH_SIZE=4,
-                            PRECISION="float32")
-    keras, layers, devices = ns["keras"], ns["layers"], ns["REPLICAS"]
+    ns = notebook_namespace(BACKEND="jax", BATCH_SIZE=4, PRECISION="float32")
+    keras, layers, devices = ns["keras"], ns["layers"], ns["devices"]
     for rest in range(1, 8):  # training, validation and test sizes that leave 1 to 7 over on eight devices
         rows = 8 * 12 + rest
         x = np.random.default_rng(rest).random((rows, 28, 28, 1)).astype("float32")
         y = np.eye(10, dtype="float32")[np.arange(rows) % 10]
-        network = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10, activation="softmax")])
-        trainer = ns["with_augmentation"](network)
-        trainer.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-        fitted = trainer.fit(ns["Batches"](x, y, ns["recipe"], seed=rest, devices=devices),
-                             validation_data=ns["validation_data"](x[:8 + rest], y[:8 + rest], devices), epochs=1, verbose=0)
-        assert np.isfinite(fitted.history["val_loss"][0]), rest
-        assert ns["predict"](network, x[:8 + rest], devices).shape == (8 + rest, 10), rest
-    print(ns["DEVICE"], devices, "devices: remainders 1-7 trained, validated and predicted")
+        build = lambda: keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10, activation="softmax")])
+        run = ns["train"](x, y, x[:8 + rest], y[:8 + rest], build, ns["recipe"], 1, seed=rest, devices=devices, folder=Path(sys.argv[2]))
+        assert np.isfinite(run.result["epoch_seconds"]).all() and run.held_out.shape == (8 + rest, 10), rest
+        assert ns["predict"](run.network, x[:8 + rest], devices.replicas).shape == (8 + rest, 10), rest
+    print(devices.name, devices.replicas, "devices: remainders 1-7 trained, validated and predicted")
 """)
 
 
 @pytest.mark.slow
-def test_eight_jax_devices_take_any_number_of_digits():
+def test_eight_jax_devices_take_any_number_of_digits(tmp_path):
     # Kaggle's TPU v5e-8 has eight devices: every batch of training, validation and prediction must split over them.
-    done = subprocess.run([sys.executable, "-c", EIGHT_DEVICES, str(ROOT / "benchmarks")], capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-c", EIGHT_DEVICES, str(ROOT / "benchmarks"), str(tmp_path)], capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "8 x CPU 8 devices: remainders 1-7 trained, validated and predicted" in done.stdout
+    assert "8 x CPU (" in done.stdout and ") 8 devices: remainders 1-7 trained, validated and predicted" in done.stdout
 
 
 def backend_cell(**settings):

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from notebook_code import notebook_namespace  # noqa: E402
+from notebook_code import notebook_namespace
 
 FAKE_KAGGLE = Path(__file__).parent / "fake_kaggle"
 SECRET_KEY = "0123456789abcdef-not-a-real-key"
