@@ -57,7 +57,7 @@ def test_out_of_fold_accuracy_scores_each_network_on_the_fold_it_never_saw(ensem
     metrics = metrics_of(output_dir)
     assert metrics["out_of_fold_digits"] == sum(map(len, right))
     assert metrics["out_of_fold_accuracy"] == pytest.approx(np.concatenate(right).mean(), abs=2 / metrics["out_of_fold_digits"])
-    assert metrics["out_of_fold_accuracy"] > 0.5 and f"over {metrics['out_of_fold_digits']:,} held-out digits of 2 networks" in text
+    assert metrics["out_of_fold_accuracy"] > 0.5 and f"over {metrics['out_of_fold_digits']:,} held-out digits of 2 network(s)" in text
     table = pd.read_csv(output_dir / "ensemble.csv")
     assert table["network"].tolist() == [1, 2] and table["held-out accuracy"].between(0.5, 1).all()
 
