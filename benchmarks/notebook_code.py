@@ -1,5 +1,6 @@
 """Load the notebook's own definitions by their cell tags, so benchmarks and tests call exactly the notebook's code."""
 
+import importlib.util  # noqa: F401 (every IPython kernel has it loaded, and the notebook's backend cell uses it)
 import json
 import linecache
 from pathlib import Path
