@@ -37,15 +37,19 @@ def digits(ns, count, seed=0):
     return rng.random((count, 28, 28, 1), dtype=np.float32), np.eye(10, dtype="float32")[rng.integers(0, 10, count)]
 
 
+def milliseconds_per_step(ticks, steps):
+    """Mean milliseconds per step over the epochs after the first (which compiles), from epoch begin and end times."""
+    seconds = [end - start for start, end in zip(ticks[2::2], ticks[3::2])]
+    return 1000 * sum(seconds) / (len(seconds) * steps)
+
+
 def notebook_step(ns, count, epochs):
     """Milliseconds per step of the notebook's `train`, run as it is with the trivial network and no held-out digits."""
-    np = ns["np"]
     x, y = digits(ns, count)
     with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
         run = ns["train"](x, y, x[:0], y[:0], lambda: trivial_network(ns["keras"]), ns["recipe"], epochs, seed=0,
                           devices=ns["devices"], folder=Path(folder))
-    seconds = np.diff(run.ticks)[::2][1:]  # unrounded; the first epoch compiles
-    return 1000 * seconds.mean() / -(-count // ns["recipe"]["batch_size"])
+    return milliseconds_per_step(run.ticks, -(-count // ns["recipe"]["batch_size"]))  # unrounded, unlike run.json
 
 
 def keras_step(ns, count, epochs):
@@ -60,8 +64,7 @@ def keras_step(ns, count, epochs):
     timer = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: ticks.append(time.perf_counter()),
                                            on_epoch_end=lambda *_: ticks.append(time.perf_counter()))
     trainer.fit(x, y, batch_size=ns["recipe"]["batch_size"], epochs=epochs, callbacks=[timer], verbose=0)
-    seconds = [end - start for start, end in zip(ticks[2::2], ticks[3::2])]
-    return 1000 * sum(seconds) / (len(seconds) * -(-count // ns["recipe"]["batch_size"]))
+    return milliseconds_per_step(ticks, -(-count // ns["recipe"]["batch_size"]))
 
 
 def main():

@@ -52,10 +52,10 @@ def loop_namespace(output_dir, rows=96, tags=(), **settings):
     return ns
 
 
-def small_train_frame(rows):
+def small_train_frame(rows, seed=0):
     """A train.csv frame of random ink inside a blank border, as in MNIST, with every digit equally often."""
     pixels = np.zeros((rows, 28, 28), np.int64)
-    pixels[:, 6:22, 6:22] = np.random.default_rng(0).integers(0, 256, (rows, 16, 16))
+    pixels[:, 6:22, 6:22] = np.random.default_rng(seed).integers(0, 256, (rows, 16, 16))
     frame = pd.DataFrame(pixels.reshape(rows, 784), columns=PIXELS)
     frame.insert(0, "label", np.arange(rows) % 10)
     return frame
@@ -106,6 +106,12 @@ def demo_images(output_dir, name):
 def ensemble_probabilities(output_dir, images):
     """What the run's submission averages: every network's probabilities."""
     return np.mean([model.predict(images, verbose=0) for model in load_members(output_dir)], axis=0)
+
+
+def small_arrays(rows, seed=0):
+    """The images and one-hot labels of `small_train_frame(rows, seed)`, scaled and shaped as the notebook does."""
+    frame = small_train_frame(rows, seed)
+    return (frame[PIXELS].to_numpy(np.float32) / 255).reshape(-1, 28, 28, 1), np.eye(10, dtype="float32")[frame["label"]]
 
 
 def make_competition_frames(train_rows, test_rows, seed=0):

@@ -8,20 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import loop_namespace, training_namespace
+from conftest import loop_namespace, small_arrays, training_namespace
 from notebook_code import tagged_cells
 
 
 @pytest.fixture(scope="module")
 def ns(tmp_path_factory):
     return training_namespace(tmp_path_factory.mktemp("output"))
-
-
-def small_arrays(rows, seed=0):
-    """Images of random ink in a blank border, and one-hot labels with every digit equally often."""
-    images = np.zeros((rows, 28, 28, 1), "float32")
-    images[:, 6:22, 6:22] = np.random.default_rng(seed).random((rows, 16, 16, 1))
-    return images, np.eye(10, dtype="float32")[np.arange(rows) % 10]
 
 
 def test_the_three_networks_and_their_recipes(ns):
