@@ -18,7 +18,7 @@ def ns(tmp_path_factory):
 
 
 def test_the_three_networks_and_their_recipes(ns):
-    assert set(ns["RECIPES"]) == {"fast", "reference", "modern", "residual", "published"}
+    assert set(ns["RECIPES"]) == {"fast", "reference", "modern", "residual"}
     assert ns["recipe"] == dict(ns["RECIPES"]["modern"], batch_size=8)  # MODEL "modern" takes its own recipe, BATCH_SIZE on one device
     assert ns["build_reference_model"]().count_params() == 42_579_946
     modern = ns["build_modern_model"]()
@@ -31,7 +31,7 @@ def test_the_three_networks_and_their_recipes(ns):
 def test_a_misspelt_model_or_recipe_stops_with_the_choices(tmp_path):
     with pytest.raises(Exception, match="MODEL is 'modren'; use one of 'reference', 'modern', 'residual'"):
         training_namespace(tmp_path, MODEL="modren")
-    with pytest.raises(Exception, match="RECIPE is 'slow'; use one of 'auto', 'fast', 'reference', 'modern', 'residual', 'published'"):
+    with pytest.raises(Exception, match="RECIPE is 'slow'; use one of 'auto', 'fast', 'reference', 'modern', 'residual'"):
         training_namespace(tmp_path, RECIPE="slow")
 
 
@@ -40,13 +40,6 @@ def test_the_articles_rmsprop_decays_as_keras_2_did(ns):
     assert float(schedule(0)) == pytest.approx(1e-4) and float(schedule(10_000)) == pytest.approx(1e-4 / 1.1)
     cosine = ns["learning_rate_schedule"](ns["RECIPES"]["fast"], total_steps=100)
     assert float(cosine(0)) == 0 and float(cosine(10)) == pytest.approx(1e-3) and float(cosine(100)) == pytest.approx(0, abs=1e-9)
-
-
-def test_the_published_recipe_falls_tenfold_then_rests_for_its_last_epoch(ns):
-    schedule = ns["learning_rate_schedule"](ns["RECIPES"]["published"], total_steps=110, epochs=11)  # 10 steps an epoch
-    assert float(schedule(0)) == pytest.approx(4e-4) and float(schedule(50)) == pytest.approx(4e-4 * 0.1 ** 0.5)
-    assert float(schedule(99)) == pytest.approx(4e-5 * 10 ** (1 / 100))  # the last step of the tenth epoch
-    assert float(schedule(100)) == pytest.approx(4e-7) and float(schedule(109)) == pytest.approx(4e-7)  # the eleventh
 
 
 def test_the_augmentation_draws_numbers_within_the_recipe_seeded_like_dropout(ns):
@@ -170,23 +163,6 @@ def test_the_same_seed_gives_the_same_network(trained):
     weights = [run.network.get_weights() for run in (first, other, again)]
     assert all(np.array_equal(a, b) for a, b in zip(weights[0], weights[2]))  # trained twice from seed 42
     assert not np.allclose(weights[0][0], weights[1][0]) and first.folder != other.folder
-
-
-def test_the_published_recipe_crops_and_standardises_inside_the_saved_network(ns, tmp_path):
-    keras, recipe = ns["keras"], dict(ns["RECIPES"]["published"], batch_size=8)
-    run = call_train(ns, tmp_path, build=lambda: ns["build_residual_model"](4), recipe=recipe, epochs=1)
-    images = small_arrays(6)[0]
-    steps = keras.ops.convert_to_numpy(keras.Sequential(run.network.layers[:-1])(images)).reshape(6, -1)
-    cropped = keras.ops.convert_to_numpy(keras.ops.image.resize(images[:, 1:26, 1:26], (28, 28))).reshape(6, -1)  # the middle 25x25
-    expected = (cropped - cropped.mean(axis=1, keepdims=True)) / cropped.std(axis=1, keepdims=True)
-    assert np.abs(steps - expected).max() < 1e-4
-    border = images.copy()
-    border[:, 0], border[:, :, 27] = 1.0, 1.0  # ink only where the crop cuts
-    assert np.allclose(run.network.predict(border, verbose=0), run.network.predict(images, verbose=0), atol=1e-6)
-    loaded = keras.models.load_model(run.model_path)  # the saved network crops and standardises too
-    assert np.allclose(loaded.predict(small_arrays(20, seed=1)[0], verbose=0), run.held_out, atol=1e-5)
-    again = call_train(ns, tmp_path, build=lambda: ns["build_residual_model"](4), recipe=recipe, epochs=1)
-    assert again.reused and again.folder == run.folder
 
 
 def test_the_modern_recipe_averages_its_weights_and_measures_their_batch_statistics(ns, trained):
