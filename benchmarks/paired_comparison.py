@@ -5,13 +5,17 @@ recipes, over up to all 42,000 labelled digits.
         --data-dir ../shared/data/digit-recognizer --save-a benchmarks/out_of_fold/modern-e20.csv.gz
     python benchmarks/paired_comparison.py --a benchmarks/out_of_fold/modern-e20.csv.gz \
         --b benchmarks/out_of_fold/modern-e30.csv.gz
+    python benchmarks/paired_comparison.py --a benchmarks/out_of_fold/residual-w64-e12.csv.gz \
+        benchmarks/out_of_fold/residual-w64-e12-amd.csv.gz --b benchmarks/out_of_fold/modern-e30-arrays.csv.gz \
+        benchmarks/out_of_fold/residual-w64-e12-amd.csv.gz
 
 Each side is a run's OUTPUT_DIR (then --data-dir names its train.csv, for the labels and folds; each network's
 held_out.npy holds its answers for the fold it held out), or an out-of-fold table saved earlier with --save-a/--save-b:
 one row per held-out digit (network, its row in train.csv, label, predicted digit, probability given to the label, and,
 in tables saved since the residual network, all ten probabilities p0-p9). The tables are small, so they are kept under
 benchmarks/out_of_fold/ and a later comparison needs neither the models nor the run folders. The two sides are
-compared on the digits both held out.
+compared on the digits both held out. A side of several sources is their ensemble: for each digit, the ten
+probabilities of its networks averaged (tables that keep all ten), as the notebook averages an ensemble's.
 
 For each network it prints one markdown row (accuracy on its fold, the log loss without label smoothing, and the
 digits only one of the two gets right), then the out-of-fold accuracy of each run over all those folds together and
@@ -53,6 +57,21 @@ def out_of_fold_table(run, data_dir):
     return pd.concat(tables, ignore_index=True)
 
 
+def averaged(tables):
+    """One out-of-fold table for several: on the digits all held out, each digit's ten probabilities averaged."""
+    if len(tables) == 1:
+        return tables[0]
+    if not all("p0" in table for table in tables):
+        raise SystemExit("To average several runs, each must keep all ten probabilities (p0-p9).")
+    keys, columns = ["network", "row", "label"], [f"p{d}" for d in range(10)]
+    both = pd.concat([table.set_index(keys)[columns] for table in tables], axis=1, join="inner")
+    mean = pd.DataFrame(both.to_numpy().reshape(len(both), len(tables), 10).mean(axis=1), index=both.index, columns=columns)
+    mean = mean.reset_index()
+    mean.insert(3, "predicted", mean[columns].to_numpy().argmax(axis=1))
+    mean.insert(4, "probability", mean[columns].to_numpy()[np.arange(len(mean)), mean.label])
+    return mean
+
+
 def paired_rows(a, b):
     """Markdown rows comparing two out-of-fold tables on the digits both held out, network by network."""
     both = a.merge(b, on=["row", "network", "label"], suffixes=("_a", "_b"))
@@ -81,20 +100,21 @@ def paired_rows(a, b):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for side in "ab":
-        parser.add_argument(f"--{side}", type=Path, required=True, help="a run's OUTPUT_DIR, or a saved out-of-fold table")
+        parser.add_argument(f"--{side}", type=Path, nargs="+", required=True,
+                            help="a run's OUTPUT_DIR or a saved out-of-fold table; several: their average")
         parser.add_argument(f"--save-{side}", type=Path, help="write that side's out-of-fold table here (.csv.gz)")
     parser.add_argument("--data-dir", type=Path, help="folder with the train.csv the runs used (for run folders)")
     args = parser.parse_args()
     tables = []
     for side in "ab":
-        source, save = getattr(args, side), getattr(args, f"save_{side}")
-        if source.is_dir() and not args.data_dir:
-            parser.error(f"--{side} is a run folder: name its train.csv's folder with --data-dir")
-        table = out_of_fold_table(source, args.data_dir) if source.is_dir() else pd.read_csv(source)
+        sources, save = getattr(args, side), getattr(args, f"save_{side}")
+        if any(source.is_dir() for source in sources) and not args.data_dir:
+            parser.error(f"--{side} names a run folder: name its train.csv's folder with --data-dir")
+        table = averaged([out_of_fold_table(s, args.data_dir) if s.is_dir() else pd.read_csv(s) for s in sources])
         if save:
             save.parent.mkdir(parents=True, exist_ok=True)
             table.to_csv(save, index=False)
-        print(f"{side.upper()}: {source}")
+        print(f"{side.upper()}: {' + '.join(map(str, sources))}")
         tables.append(table)
     print(paired_rows(*tables))
 

@@ -3,6 +3,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from run_benchmark import side_by_side, steady_epoch_seconds
 
@@ -60,6 +61,22 @@ def test_paired_comparison_counts_the_digits_each_recipe_alone_gets_right():
     for frame, sure in ((a, 0.9), (b, 0.6)):  # all ten probabilities: the predicted digit gets `sure`, the rest share what is left
         frame[[f"p{d}" for d in range(10)]] = np.where(np.arange(10) == frame[["predicted"]].to_numpy(), sure, (1 - sure) / 9)
     assert "A and B averaged, digit by digit: 0.7500 (2 wrong)" in paired_rows(a, b)  # A's surer answers win where they differ
+
+
+def test_a_side_of_several_runs_is_their_average_digit_by_digit():
+    from paired_comparison import averaged
+
+    def table(rows, sure):  # each network answers the digit in `sure`, giving it 0.6 and the rest 0.4 / 9 each
+        frame = pd.DataFrame({"network": 1, "row": rows, "label": 0, "predicted": sure, "probability": 0.0})
+        frame[[f"p{d}" for d in range(10)]] = np.where(np.arange(10) == np.array(sure)[:, None], 0.6, 0.4 / 9)
+        return frame
+
+    mean = averaged([table([0, 1, 2], [0, 5, 5]), table([1, 2, 3], [0, 5, 7]), table([2, 1, 9], [0, 0, 2])])
+    assert mean.row.tolist() == [1, 2] and mean.predicted.tolist() == [0, 5]  # rows 1 and 2 in all three; 2 votes of 3 win
+    assert mean.probability.tolist() == pytest.approx([(0.6 + 0.6 + 0.4 / 9) / 3, (0.6 + 0.4 / 9 + 0.4 / 9) / 3])
+    assert mean.loc[0, [f"p{d}" for d in range(10)]].sum() == pytest.approx(1)
+    with pytest.raises(SystemExit, match="each must keep all ten probabilities"):
+        averaged([table([0], [0]).drop(columns="p0"), table([0], [0])])
 
 
 def test_step_cost_times_the_notebooks_train_and_kerass_own_fit(tmp_path):
