@@ -1,0 +1,84 @@
+"""A held-out simulation of pseudo-labels: would training again with test.csv labelled by the ensemble help?
+
+    python benchmarks/pseudo_label_screen.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/pseudo \
+        --labels benchmarks/out_of_fold/residual-w64-e12.csv.gz benchmarks/out_of_fold/residual-w128-e12.csv.gz \
+        --folds 1 2 3 4 --seeds 42 43 -p MODEL residual -p EPOCHS 12
+
+The folds named (four of ten: 16,800 digits) play test.csv, and the other six (25,200) play train.csv, the same
+ratio as the competition's 28,000 to 42,000. Their pseudo-labels are the argmax of the averaged out-of-fold
+probabilities in --labels (networks that never trained on those digits, as an ensemble never trains on test.csv).
+For each seed, two networks train through the notebook's own `train`: one on the 25,200 digits alone, one on them
+plus the 16,800 with their pseudo-labels. Both are scored on the 16,800 with their true labels, and the pair is
+compared digit by digit (paired_comparison.py). Run folders under --output-dir are reused and resumed.
+"""
+
+import argparse
+import ast
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from notebook_code import notebook_namespace  # noqa: E402
+from paired_comparison import averaged, paired_rows  # noqa: E402
+
+
+def literal(value):
+    """A setting's value as papermill's -p reads it: a number or boolean, else the text."""
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--output-dir", type=Path, required=True)
+    parser.add_argument("--labels", type=Path, nargs="+", required=True, help="out-of-fold tables with p0-p9")
+    parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42])
+    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a notebook setting")
+    args = parser.parse_args()
+
+    settings = {name: literal(value) for name, value in args.p}
+    nb = notebook_namespace(**settings)
+    frame = pd.read_csv(args.data_dir / "train.csv")
+    labels = frame["label"].to_numpy()
+    x = frame.drop(columns="label").to_numpy("float32").reshape(-1, 28, 28, 1) / 255.0
+    onehot = np.eye(10, dtype="float32")[labels]
+    folds = list(StratifiedKFold(10, shuffle=True, random_state=nb["SEED"]).split(x, labels))
+    test_rows = np.concatenate([folds[n - 1][1] for n in args.folds])
+    train_rows = np.setdiff1d(np.arange(len(labels)), test_rows)
+
+    labeller = averaged([pd.read_csv(path) for path in args.labels]).set_index("row").loc[test_rows]
+    pseudo = labeller["predicted"].to_numpy()
+    print(f"{len(train_rows):,} digits play train.csv, {len(test_rows):,} (folds {args.folds}) play test.csv; "
+          f"their pseudo-labels are right for {np.mean(pseudo == labels[test_rows]):.4f}", flush=True)
+
+    sides = {"a": [], "b": []}
+    with_pseudo = (np.concatenate([train_rows, test_rows]),
+                   np.concatenate([onehot[train_rows], np.eye(10, dtype="float32")[pseudo]]))
+    for seed in args.seeds:
+        for side, (rows, y) in (("a", (train_rows, onehot[train_rows])), ("b", with_pseudo)):
+            print(f"seed {seed}, {'without' if side == 'a' else 'with'} pseudo-labels: {len(rows):,} training digits", flush=True)
+            run = nb["train"](x[rows], y, x[test_rows], onehot[test_rows], nb["BUILDERS"][nb["MODEL"]], nb["recipe"],
+                              nb["EPOCHS"], seed=seed, devices=nb["devices"], folder=args.output_dir / "models")
+            p, right = run.held_out, labels[test_rows]
+            sides[side].append(pd.DataFrame({"network": seed, "row": test_rows, "label": right, "predicted": p.argmax(axis=1),
+                                             "probability": p[np.arange(len(p)), right],
+                                             **{f"p{d}": p[:, d] for d in range(10)}}))
+            print(f"  accuracy on the {len(test_rows):,}: {np.mean(p.argmax(axis=1) == right):.4f}; "
+                  f"{run.result['train_seconds']:.0f} s of training", flush=True)
+        a, b = (pd.concat(tables, ignore_index=True) for tables in (sides["a"], sides["b"]))
+        a.to_csv(args.output_dir / "without.csv.gz", index=False)
+        b.to_csv(args.output_dir / "with.csv.gz", index=False)
+        print("A: without pseudo-labels, B: with them")
+        print(paired_rows(a, b), flush=True)
+
+
+if __name__ == "__main__":
+    main()
