@@ -1,15 +1,18 @@
 """A held-out simulation of pseudo-labels: would training again with test.csv labelled by the ensemble help?
 
+    B=benchmarks/out_of_fold
     python benchmarks/pseudo_label_screen.py --data-dir ../shared/data/digit-recognizer --output-dir ~/runs/pseudo \
-        --labels benchmarks/out_of_fold/residual-w64-e12.csv.gz benchmarks/out_of_fold/residual-w128-e12.csv.gz \
-        --folds 1 2 3 4 --seeds 42 43 -p MODEL residual -p EPOCHS 12
+        --labels $B/residual-w64-e12.csv.gz $B/residual-w64-e12-amd.csv.gz $B/residual-w128-e12.csv.gz \
+        $B/modern-e30-arrays.csv.gz $B/modern-e30-loop.csv.gz \
+        --folds 1 2 3 --train-folds 5 6 7 8 9 10 --seeds 42 43 -p MODEL residual -p EPOCHS 12
 
-The folds named (four of ten: 16,800 digits) play test.csv, and the other six (25,200) play train.csv, the same
-ratio as the competition's 28,000 to 42,000. Their pseudo-labels are the argmax of the averaged out-of-fold
-probabilities in --labels (networks that never trained on those digits, as an ensemble never trains on test.csv).
-For each seed, two networks train through the notebook's own `train`: one on the 25,200 digits alone, one on them
-plus the 16,800 with their pseudo-labels. Both are scored on the 16,800 with their true labels, and the pair is
-compared digit by digit (paired_comparison.py). Run folders under --output-dir are reused and resumed.
+The --folds (of the notebook's ten) play test.csv, and --train-folds play train.csv: 12,600 and 25,200 digits
+above, where the competition's test.csv has two thirds as many digits as its train.csv. Their pseudo-labels are the
+argmax of the averaged out-of-fold probabilities in --labels: networks that never trained on those digits, as an
+ensemble never trains on test.csv. For each seed, two networks train through the notebook's own `train`: one on the
+train.csv digits alone, one on them plus the test.csv digits with their pseudo-labels. Both are scored on the test.csv
+digits with their true labels, and the two are compared digit by digit (paired_comparison.py). Run folders under
+--output-dir are reused and resumed.
 """
 
 import argparse
@@ -39,7 +42,8 @@ def main():
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--output-dir", type=Path, required=True)
     parser.add_argument("--labels", type=Path, nargs="+", required=True, help="out-of-fold tables with p0-p9")
-    parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 3, 4], help="the folds that play test.csv")
+    parser.add_argument("--train-folds", type=int, nargs="+", help="the folds that play train.csv (default: the others)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a notebook setting")
     args = parser.parse_args()
@@ -52,7 +56,7 @@ def main():
     onehot = np.eye(10, dtype="float32")[labels]
     folds = list(StratifiedKFold(10, shuffle=True, random_state=nb["SEED"]).split(x, labels))
     test_rows = np.concatenate([folds[n - 1][1] for n in args.folds])
-    train_rows = np.setdiff1d(np.arange(len(labels)), test_rows)
+    train_rows = np.sort(np.concatenate([folds[n - 1][1] for n in args.train_folds or set(range(1, 11)) - set(args.folds)]))
 
     labeller = averaged([pd.read_csv(path) for path in args.labels]).set_index("row").loc[test_rows]
     pseudo = labeller["predicted"].to_numpy()
