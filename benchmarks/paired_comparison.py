@@ -46,15 +46,16 @@ def out_of_fold_table(run, data_dir):
     labels = pd.read_csv(data_dir / "train.csv", usecols=["label"])["label"].to_numpy()
     folds = list(StratifiedKFold(round(1 / metrics["validation_ratio"]), shuffle=True, random_state=metrics["seed"])
                  .split(np.zeros(len(labels)), labels))
-    tables = []
-    for member in metrics["members"]:
-        rows = folds[member["number"] - 1][1]
-        probabilities = np.load(run / member["folder"] / "held_out.npy")  # the network's answers, saved as it finished
-        tables.append(pd.DataFrame({"network": member["number"], "row": rows, "label": labels[rows],
-                                    "predicted": probabilities.argmax(axis=1),
-                                    "probability": probabilities[np.arange(len(rows)), labels[rows]].round(6),
-                                    **{f"p{digit}": probabilities[:, digit].round(5) for digit in range(10)}}))
-    return pd.concat(tables, ignore_index=True)
+    return pd.concat([network_table(member["number"], folds[member["number"] - 1][1], labels,
+                                    np.load(run / member["folder"] / "held_out.npy"))  # its answers, saved as it finished
+                      for member in metrics["members"]], ignore_index=True)
+
+
+def network_table(network, rows, labels, probabilities):
+    """The out-of-fold rows of one network: its held-out rows of train.csv and its ten probabilities for each."""
+    return pd.DataFrame({"network": network, "row": rows, "label": labels[rows], "predicted": probabilities.argmax(axis=1),
+                         "probability": probabilities[np.arange(len(rows)), labels[rows]].round(6),
+                         **{f"p{digit}": probabilities[:, digit].round(5) for digit in range(10)}})
 
 
 def averaged(tables):

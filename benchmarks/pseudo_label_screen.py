@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notebook_code import notebook_namespace  # noqa: E402
-from paired_comparison import averaged, paired_rows  # noqa: E402
+from paired_comparison import averaged, network_table, paired_rows  # noqa: E402
 
 
 def literal(value):
@@ -71,11 +71,8 @@ def main():
             print(f"seed {seed}, {'without' if side == 'a' else 'with'} pseudo-labels: {len(rows):,} training digits", flush=True)
             run = nb["train"](x[rows], y, x[test_rows], onehot[test_rows], nb["BUILDERS"][nb["MODEL"]], nb["recipe"],
                               nb["EPOCHS"], seed=seed, devices=nb["devices"], folder=args.output_dir / "models")
-            p, right = run.held_out, labels[test_rows]
-            sides[side].append(pd.DataFrame({"network": seed, "row": test_rows, "label": right, "predicted": p.argmax(axis=1),
-                                             "probability": p[np.arange(len(p)), right],
-                                             **{f"p{d}": p[:, d] for d in range(10)}}))
-            print(f"  accuracy on the {len(test_rows):,}: {np.mean(p.argmax(axis=1) == right):.4f}; "
+            sides[side].append(network_table(seed, test_rows, labels, run.held_out))
+            print(f"  accuracy on the {len(test_rows):,}: {np.mean(run.held_out.argmax(axis=1) == labels[test_rows]):.4f}; "
                   f"{run.result['train_seconds']:.0f} s of training", flush=True)
         a, b = (pd.concat(tables, ignore_index=True) for tables in (sides["a"], sides["b"]))
         a.to_csv(args.output_dir / "without.csv.gz", index=False)
