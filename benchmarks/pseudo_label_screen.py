@@ -16,7 +16,6 @@ digits with their true labels, and the two are compared digit by digit (paired_c
 """
 
 import argparse
-import ast
 import sys
 from pathlib import Path
 
@@ -25,16 +24,9 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_executed_copy import value  # noqa: E402
 from notebook_code import notebook_namespace  # noqa: E402
 from paired_comparison import averaged, network_table, paired_rows  # noqa: E402
-
-
-def literal(value):
-    """A setting's value as papermill's -p reads it: a number or boolean, else the text."""
-    try:
-        return ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return value
 
 
 def main():
@@ -42,14 +34,13 @@ def main():
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--output-dir", type=Path, required=True)
     parser.add_argument("--labels", type=Path, nargs="+", required=True, help="out-of-fold tables with p0-p9")
-    parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 3, 4], help="the folds that play test.csv")
+    parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 3], help="the folds that play test.csv")
     parser.add_argument("--train-folds", type=int, nargs="+", help="the folds that play train.csv (default: the others)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a notebook setting")
     args = parser.parse_args()
 
-    settings = {name: literal(value) for name, value in args.p}
-    nb = notebook_namespace(**settings)
+    nb = notebook_namespace(**{name: value(text) for name, text in args.p})
     frame = pd.read_csv(args.data_dir / "train.csv")
     labels = frame["label"].to_numpy()
     x = frame.drop(columns="label").to_numpy("float32").reshape(-1, 28, 28, 1) / 255.0
