@@ -114,7 +114,7 @@ def main():
         table = averaged([out_of_fold_table(s, args.data_dir) if s.is_dir() else pd.read_csv(s) for s in sources])
         if save:
             save.parent.mkdir(parents=True, exist_ok=True)
-            table.to_csv(save, index=False)
+            table.to_csv(save, index=False, compression={"method": "gzip", "mtime": 0})  # the same table, the same bytes
         print(f"{side.upper()}: {' + '.join(map(str, sources))}")
         tables.append(table)
     print(paired_rows(*tables))
